@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The counter the published mapping is a function of.  Userspace must be
+ * able to read it cheaply and the kernel must read the same thing: the TSC
+ * when it is the kernel's clocksource (then the kernel has checked it is
+ * invariant and synchronised across CPUs, which is what lets readers on
+ * different CPUs agree), CLOCK_MONOTONIC_RAW otherwise.
+ */
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <asm/tsc.h>
+
+#include "ionclock.h"
+
+#define IONCLOCK_COUNTER_SHIFT	32
+
+static u8 counter_id;
+static u64 nominal_mult;
+
+/*
+ * The clocksource's name is not exported; a clocksource snapshot taken
+ * between two TSC reads lies between them only if the clocksource is the TSC.
+ */
+static bool tsc_is_clocksource(void)
+{
+	struct system_time_snapshot snap;
+	u64 before, after;
+
+	if (!boot_cpu_has(X86_FEATURE_TSC) ||
+	    !boot_cpu_has(X86_FEATURE_CONSTANT_TSC) ||
+	    !boot_cpu_has(X86_FEATURE_NONSTOP_TSC) || check_tsc_unstable() ||
+	    !tsc_khz)
+		return false;
+	before = rdtsc_ordered();
+	ktime_get_snapshot(&snap);
+	after = rdtsc_ordered();
+	return snap.cycles >= before && snap.cycles <= after;
+}
+
+int ionclock_counter_init(const char *which)
+{
+	bool tsc_ok = tsc_is_clocksource();
+
+	if (!strcmp(which, "tsc") && !tsc_ok) {
+		pr_err("counter=tsc: the TSC is not the kernel's clocksource or not invariant\n");
+		return -EINVAL;
+	}
+	if (!strcmp(which, "tsc") || (!strcmp(which, "auto") && tsc_ok)) {
+		counter_id = IONCLOCK_COUNTER_TSC;
+		nominal_mult = div_u64((u64)NSEC_PER_MSEC << IONCLOCK_COUNTER_SHIFT,
+				       tsc_khz);
+	} else if (!strcmp(which, "auto") || !strcmp(which, "monotonic_raw")) {
+		counter_id = IONCLOCK_COUNTER_MONOTONIC_RAW;
+		nominal_mult = 1ULL << IONCLOCK_COUNTER_SHIFT;
+	} else {
+		pr_err("counter=%s: expected auto, tsc or monotonic_raw\n",
+		       which);
+		return -EINVAL;
+	}
+	pr_info("counter: %s\n",
+		counter_id == IONCLOCK_COUNTER_TSC ? "tsc" : "monotonic_raw");
+	return 0;
+}
+
+u8 ionclock_counter_id(void)
+{
+	return counter_id;
+}
+
+u64 ionclock_counter_read(void)
+{
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		return rdtsc_ordered();
+	return ktime_get_raw_ns();
+}
+
+u64 ionclock_counter_nominal_mult(void)
+{
+	return nominal_mult;
+}
+
+u32 ionclock_counter_shift(void)
+{
+	return IONCLOCK_COUNTER_SHIFT;
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ionclockN: read() for one reading, an ioctl for what the device is
+ * attached to, and mmap() of the read-only page.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "ionclock.h"
+
+static struct ionclock_dev *file_idev(struct file *f)
+{
+	struct miscdevice *misc = f->private_data;
+
+	return container_of(misc, struct ionclock_dev, misc);
+}
+
+/*
+ * Each reading is strictly greater than every one handed out before, by
+ * anyone: take the clock's value, or one more than the last value returned
+ * if the clock has not moved past it yet.
+ */
+static ssize_t ionclock_read(struct file *f, char __user *buf, size_t count,
+			     loff_t *pos)
+{
+	struct ionclock_dev *idev = file_idev(f);
+	struct ionclock_reading r;
+	s64 last, next;
+	int err;
+
+	if (count < sizeof(r))
+		return -EINVAL;
+	err = ionclock_page_read(idev, &r);
+	if (err)
+		return err;
+	last = atomic64_read(&idev->last_unique);
+	do {
+		next = max_t(s64, (s64)r.tai_ns, last + 1);
+	} while (!atomic64_try_cmpxchg(&idev->last_unique, &last, next));
+	r.latest_ns += (u64)next - r.tai_ns;
+	r.tai_ns = next;
+	if (copy_to_user(buf, &r, sizeof(r)))
+		return -EFAULT;
+	return sizeof(r);
+}
+
+static long ionclock_get_info(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_info info;
+	unsigned int i;
+
+	if (copy_from_user(&info, arg, sizeof(info)))
+		return -EFAULT;
+	if (info.flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
+		if (info.reserved[i])
+			return -EINVAL;
+
+	memset(&info, 0, sizeof(info));
+	mutex_lock(&idev->lock);
+	info.phc_index = idev->phc.gone ? -1 : idev->phc.index;
+	info.state = READ_ONCE(idev->vpage->state);
+	strscpy(info.phc_name, idev->phc.name, sizeof(info.phc_name));
+	strscpy(info.ifname, idev->phc.ifname, sizeof(info.ifname));
+	mutex_unlock(&idev->lock);
+	info.abi_version = IONCLOCK_ABI_VERSION;
+	info.counter_id = ionclock_counter_id();
+	info.phc_timescale = ionclock_phc_timescale;
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	struct ionclock_dev *idev = file_idev(f);
+
+	switch (cmd) {
+	case IONCLOCK_IOC_GET_INFO:
+		return ionclock_get_info(idev, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * Exactly one page at offset 0, read-only for good: VM_MAYWRITE is cleared
+ * so mprotect(PROT_WRITE) fails too.  The mapping holds its own reference
+ * to the page.
+ */
+static int ionclock_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	struct ionclock_dev *idev = file_idev(f);
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EPERM;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	ionclock_vma_deny_write(vma);
+	return vm_insert_page(vma, vma->vm_start, idev->page);
+}
+
+static const struct file_operations ionclock_fops = {
+	.owner = THIS_MODULE,
+	.read = ionclock_read,
+	.unlocked_ioctl = ionclock_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = ionclock_mmap,
+	.llseek = noop_llseek,
+};
+
+int ionclock_device_register(struct ionclock_dev *idev)
+{
+	snprintf(idev->devname, sizeof(idev->devname), "ionclock%d",
+		 idev->id);
+	idev->misc.minor = MISC_DYNAMIC_MINOR;
+	idev->misc.name = idev->devname;
+	idev->misc.fops = &ionclock_fops;
+	/* Reading time needs no privilege. */
+	idev->misc.mode = 0444;
+	return misc_register(&idev->misc);
+}
+
+void ionclock_device_unregister(struct ionclock_dev *idev)
+{
+	misc_deregister(&idev->misc);
+}

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The time engine.  Two halves:
+ *
+ * - the estimator fits a line through the last IONCLOCK_WINDOW samples
+ *   (least squares over PHC time against counter time), giving the PHC's time
+ *   at the newest sample and its rate against the counter's nominal rate;
+ *
+ * - the publisher turns that fit into a mapping for readers.  Every new
+ *   mapping starts at the value the previous one had at the moment of the
+ *   switch and has a positive rate, so the published time cannot go backward
+ *   by construction.  The offset between the published time and the fit is
+ *   closed by running the mapping slightly fast or slow, at most
+ *   max_slew_ppb; only forward steps may be applied at once.
+ *
+ * Rates are dimensionless fractions scaled by 2^40 ("frac40").  No division
+ * of 128-bit values: the kernel has none, so products that need 128 bits go
+ * through ionclock_mul_div().
+ */
+#ifdef __KERNEL__
+#include <linux/math64.h>
+#include <linux/string.h>
+#else
+#include <string.h>
+#endif
+#include "engine.h"
+
+typedef unsigned __int128 ionclock_u128;
+typedef __int128 ionclock_s128;
+
+#define FRAC40		((s64)1 << 40)
+#define NSEC_PER_SEC_U	1000000000ULL
+
+/* a * b / c with a 128-bit intermediate; saturates instead of trapping. */
+static u64 ionclock_mul_div(u64 a, u64 b, u64 c)
+{
+	ionclock_u128 p = (ionclock_u128)a * b;
+
+	if (!c || (u64)(p >> 64) >= c)
+		return ~0ULL;
+#ifdef __KERNEL__
+	return mul_u64_u64_div_u64(a, b, c);
+#else
+	return (u64)(p / c);
+#endif
+}
+
+/* Signed a * b / c for c > 0, saturating at +-2^63. */
+static s64 ionclock_smul_div(s64 a, u64 b, u64 c)
+{
+	u64 mag = ionclock_mul_div(a < 0 ? -(u64)a : (u64)a, b, c);
+
+	if (mag > ~0ULL >> 1)
+		mag = ~0ULL >> 1;
+	return a < 0 ? -(s64)mag : (s64)mag;
+}
+
+static u64 abs_s64(s64 v)
+{
+	return v < 0 ? -(u64)v : (u64)v;
+}
+
+static s64 frac40_from_ppb(u64 ppb)
+{
+	return (s64)ionclock_mul_div(ppb, FRAC40, NSEC_PER_SEC_U);
+}
+
+/* ns * (1 + rate): the nominal duration ns seen by a clock running at rate. */
+static s64 scale_by_rate(s64 ns, s64 rate_frac40)
+{
+	ionclock_s128 p = (ionclock_s128)ns * rate_frac40;
+
+	return ns + (s64)(p >> 40);
+}
+
+u64 ionclock_mapping_eval(const struct ionclock_mapping *m, u64 counter)
+{
+	u64 delta = counter - m->counter_base;
+
+	if ((s64)delta < 0)
+		delta = 0;
+	return m->time_base_ns +
+	       (u64)(((ionclock_u128)delta * m->mult) >> m->shift);
+}
+
+u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta)
+{
+	return (u64)(((ionclock_u128)delta * e->nominal_mult) >> e->shift);
+}
+
+/* Nominal ns from counter a to counter b (signed). */
+static s64 counter_span_ns(const struct ionclock_engine *e, u64 a, u64 b)
+{
+	if (b >= a)
+		return (s64)ionclock_counter_to_ns(e, b - a);
+	return -(s64)ionclock_counter_to_ns(e, a - b);
+}
+
+void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
+			  u32 shift, const struct ionclock_params *params)
+{
+	memset(e, 0, sizeof(*e));
+	e->params = *params;
+	e->nominal_mult = nominal_mult;
+	e->shift = shift;
+	e->state = IONCLOCK_ENGINE_STARTING;
+}
+
+s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e)
+{
+	return ionclock_smul_div(e->freq_frac40, NSEC_PER_SEC_U, FRAC40);
+}
+
+/* PHC time predicted at @counter by a fit anchored at (@at, @phc). */
+static u64 predict(const struct ionclock_engine *e, u64 at, u64 phc,
+		   s64 freq_frac40, u64 counter)
+{
+	return phc + scale_by_rate(counter_span_ns(e, at, counter), freq_frac40);
+}
+
+struct fit {
+	s64 freq_frac40;
+	s64 y0;		/* PHC - newest sample's PHC at the newest counter */
+	u64 residual_ns;
+};
+
+/*
+ * Least squares of y = PHC advance minus nominal counter advance against
+ * x = nominal counter advance, both relative to the newest sample.  x is
+ * taken in units of 1024 ns so the sums stay small; the sums themselves are
+ * 128-bit and scaled down to 62 bits before the one division.
+ */
+static void fit_window(const struct ionclock_engine *e, struct fit *f)
+{
+	const struct ionclock_sample *last = &e->win[e->n - 1];
+	s64 xs[IONCLOCK_WINDOW], y[IONCLOCK_WINDOW], mx = 0, my = 0;
+	ionclock_s128 sxx = 0, sxy = 0;
+	u32 i, n = e->n;
+
+	for (i = 0; i < n; i++) {
+		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
+
+		xs[i] = x >> 10;
+		y[i] = (s64)(e->win[i].phc_ns - last->phc_ns) - x;
+		mx += xs[i];
+		my += y[i];
+	}
+	mx /= (s64)n;
+	my /= (s64)n;
+	for (i = 0; i < n; i++) {
+		sxx += (ionclock_s128)(xs[i] - mx) * (xs[i] - mx);
+		sxy += (ionclock_s128)(xs[i] - mx) * (y[i] - my);
+	}
+	while (sxx > ((ionclock_s128)1 << 62) ||
+	       sxy > ((ionclock_s128)1 << 62) ||
+	       sxy < -((ionclock_s128)1 << 62)) {
+		sxx >>= 1;
+		sxy >>= 1;
+	}
+	if (sxx <= 0) {
+		f->freq_frac40 = e->freq_frac40;
+		f->y0 = my;
+	} else {
+		/* slope per 1024 ns, so per ns it is sxy / sxx / 2^10. */
+		f->freq_frac40 = ionclock_smul_div((s64)sxy, 1ULL << 30,
+						   (u64)sxx);
+		f->y0 = my - ionclock_smul_div((s64)sxy, abs_s64(mx),
+					       (u64)sxx) * (mx < 0 ? -1 : 1);
+	}
+	f->residual_ns = 0;
+	for (i = 0; i < n; i++) {
+		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
+		s64 fit = f->y0 +
+			  (s64)(((ionclock_s128)x * f->freq_frac40) >> 40);
+		u64 r = abs_s64(y[i] - fit);
+
+		if (r > f->residual_ns)
+			f->residual_ns = r;
+	}
+}
+
+static void restart_window(struct ionclock_engine *e,
+			   const struct ionclock_sample *s)
+{
+	e->win[0] = *s;
+	e->n = 1;
+	e->fit_phc_ns = s->phc_ns;
+	e->fit_counter = s->counter;
+	e->residual_ns = 0;
+}
+
+void ionclock_engine_add_sample(struct ionclock_engine *e,
+				const struct ionclock_sample *s)
+{
+	u64 min_hw = ~0ULL;
+	struct fit f;
+	u32 i;
+
+	e->samples_taken++;
+	if (e->n && s->counter <= e->win[e->n - 1].counter) {
+		e->samples_rejected++;
+		return;
+	}
+	/* A reading much slower than the recent best carries mostly delay. */
+	for (i = 0; i < e->n; i++)
+		if (e->win[i].half_width < min_hw)
+			min_hw = e->win[i].half_width;
+	if (e->n >= IONCLOCK_MIN_FIT && s->half_width > 4 * min_hw + 1) {
+		e->samples_rejected++;
+		return;
+	}
+
+	if (e->n >= IONCLOCK_MIN_FIT) {
+		u64 pred = predict(e, e->fit_counter, e->fit_phc_ns,
+				   e->fit_freq_frac40, s->counter);
+		s64 err = (s64)(s->phc_ns - pred);
+
+		if (abs_s64(err) > e->params.step_threshold_ns) {
+			e->steps_detected++;
+			e->generation++;
+			restart_window(e, s);
+			return;
+		}
+	}
+
+	if (e->n == IONCLOCK_WINDOW) {
+		memmove(&e->win[0], &e->win[1],
+			sizeof(e->win[0]) * (IONCLOCK_WINDOW - 1));
+		e->n--;
+	}
+	e->win[e->n++] = *s;
+	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
+	if (e->n < 2) {
+		restart_window(e, s);
+		return;
+	}
+
+	fit_window(e, &f);
+	if (f.residual_ns > e->params.step_threshold_ns) {
+		/* A step hidden inside a short window: start again from here. */
+		e->steps_detected++;
+		e->generation++;
+		restart_window(e, s);
+		return;
+	}
+	e->fit_freq_frac40 = f.freq_frac40;
+	if (e->n < IONCLOCK_MIN_FIT) {
+		e->fit_phc_ns = s->phc_ns + f.y0;
+		e->fit_counter = s->counter;
+		e->residual_ns = f.residual_ns;
+		return;
+	}
+	if (abs_s64(f.freq_frac40) > (u64)frac40_from_ppb(e->params.max_freq_ppb)) {
+		if (e->state != IONCLOCK_ENGINE_UNRELIABLE)
+			e->generation++;
+		e->state = IONCLOCK_ENGINE_UNRELIABLE;
+		e->fit_phc_ns = s->phc_ns + f.y0;
+		e->fit_counter = s->counter;
+		return;
+	}
+	if (e->state != IONCLOCK_ENGINE_TRACKING && e->state !=
+	    IONCLOCK_ENGINE_STARTING)
+		e->generation++;
+	e->state = IONCLOCK_ENGINE_TRACKING;
+	e->fit_phc_ns = s->phc_ns + f.y0;
+	e->fit_counter = s->counter;
+	e->freq_frac40 = f.freq_frac40;
+	e->have_freq = true;
+	e->residual_ns = f.residual_ns;
+}
+
+void ionclock_engine_lost(struct ionclock_engine *e)
+{
+	if (e->state != IONCLOCK_ENGINE_HOLDOVER)
+		e->generation++;
+	e->state = IONCLOCK_ENGINE_HOLDOVER;
+	e->n = 0;
+}
+
+static bool following(const struct ionclock_engine *e)
+{
+	return e->n &&
+	       (e->state == IONCLOCK_ENGINE_TRACKING ||
+		e->state == IONCLOCK_ENGINE_STARTING);
+}
+
+void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
+			     struct ionclock_bound *b)
+{
+	s64 max_slew = frac40_from_ppb(e->params.max_slew_ppb);
+	s64 slew = 0, off = 0, rate;
+	u64 p, growth_ppb;
+	ionclock_s128 mult;
+
+	if (!e->published) {
+		if (!e->n)
+			return;
+		p = predict(e, e->fit_counter, e->fit_phc_ns, e->freq_frac40,
+			    now);
+		e->published = true;
+	} else {
+		p = ionclock_mapping_eval(&e->map, now);
+	}
+
+	if (following(e)) {
+		u64 target = predict(e, e->fit_counter, e->fit_phc_ns,
+				     e->freq_frac40, now);
+
+		off = (s64)(target - p);
+		if (off > (s64)e->params.step_threshold_ns &&
+		    e->params.step_forward) {
+			p = target;
+			off = 0;
+		}
+		slew = ionclock_smul_div(off, FRAC40,
+					 (u64)e->params.slew_time_ms * 1000000);
+		if (slew > max_slew)
+			slew = max_slew;
+		if (slew < -max_slew)
+			slew = -max_slew;
+	}
+	rate = e->freq_frac40 + slew;
+	mult = (ionclock_s128)e->nominal_mult +
+	       (((ionclock_s128)e->nominal_mult * rate) >> 40);
+	if (mult < 1)
+		mult = 1;	/* a positive rate is what keeps time forward */
+
+	e->map.counter_base = now;
+	e->map.time_base_ns = p;
+	e->map.mult = (u64)mult;
+	e->map.shift = e->shift;
+	e->offset_ns = off;
+	e->slew_frac40 = slew;
+
+	b->bracket_ns = e->bracket_ns;
+	b->residual_ns = e->residual_ns;
+	b->slew_ns = abs_s64(off);
+	b->upstream_ns = e->params.upstream_ns;
+	b->total_ns = b->bracket_ns + b->residual_ns + b->slew_ns +
+		      b->upstream_ns;
+	growth_ppb = e->params.drift_ppb +
+		     ionclock_mul_div(abs_s64(slew), NSEC_PER_SEC_U, FRAC40);
+	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,
+					    NSEC_PER_SEC_U);
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The time engine: turns PHC samples into a counter-to-TAI mapping that never
+ * goes backward.  Plain C with no kernel-only dependency, so the same file
+ * builds into the module and into the host unit tests.
+ */
+#ifndef IONCLOCK_ENGINE_H
+#define IONCLOCK_ENGINE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stdint.h>
+typedef uint64_t u64;
+typedef int64_t s64;
+typedef uint32_t u32;
+typedef int32_t s32;
+#endif
+
+/* How many samples the frequency fit looks back over. */
+#define IONCLOCK_WINDOW		16
+/* Samples needed before the PHC's rate is judged and followed. */
+#define IONCLOCK_MIN_FIT	4
+
+/**
+ * struct ionclock_mapping - counter to TAI ns: base + (delta * mult) >> shift
+ * @counter_base: counter value the mapping is anchored at
+ * @time_base_ns: TAI ns at @counter_base
+ * @mult: ns per counter unit, scaled by 2^@shift
+ * @shift: fixed-point shift of @mult
+ */
+struct ionclock_mapping {
+	u64 counter_base;
+	u64 time_base_ns;
+	u64 mult;
+	u32 shift;
+};
+
+/**
+ * struct ionclock_sample - one bracketed PHC reading
+ * @counter: counter midway between the reads before and after the PHC read
+ * @half_width: half the distance between those reads, counter units
+ * @phc_ns: the PHC's time, already on the TAI scale
+ */
+struct ionclock_sample {
+	u64 counter;
+	u64 half_width;
+	u64 phc_ns;
+};
+
+/**
+ * struct ionclock_params - the engine's policies
+ * @max_slew_ppb: largest rate difference used to close an offset
+ * @slew_time_ms: an offset is closed over about this long, then at most at
+ *	@max_slew_ppb
+ * @step_threshold_ns: a sample further than this from the prediction is a
+ *	step of the PHC
+ * @step_forward: forward steps are applied at once (never backward ones)
+ * @max_freq_ppb: a PHC whose rate differs more than this from the counter's
+ *	nominal rate is implausible and not followed
+ * @drift_ppb: how fast the counter's rate may wander, for the error bound
+ * @upstream_ns: the PHC's own error against its reference, for the bound
+ */
+struct ionclock_params {
+	u32 max_slew_ppb;
+	u32 slew_time_ms;
+	u64 step_threshold_ns;
+	bool step_forward;
+	u32 max_freq_ppb;
+	u32 drift_ppb;
+	u64 upstream_ns;
+};
+
+enum ionclock_engine_state {
+	IONCLOCK_ENGINE_STARTING,
+	IONCLOCK_ENGINE_TRACKING,
+	IONCLOCK_ENGINE_HOLDOVER,
+	IONCLOCK_ENGINE_UNRELIABLE,
+};
+
+/**
+ * struct ionclock_bound - error bound components, ns, at the mapping's base
+ */
+struct ionclock_bound {
+	u64 bracket_ns;
+	u64 residual_ns;
+	u64 slew_ns;
+	u64 upstream_ns;
+	u64 total_ns;
+	u64 growth_frac32;
+};
+
+/**
+ * struct ionclock_engine - state of one PHC follower
+ *
+ * Frequencies are dimensionless rate errors against the counter's nominal
+ * rate, in parts per 2^40 ("frac40"), so that sub-ppb resolution survives
+ * integer arithmetic.
+ */
+struct ionclock_engine {
+	struct ionclock_params params;
+	u64 nominal_mult;
+	u32 shift;
+
+	enum ionclock_engine_state state;
+	bool published;
+	struct ionclock_mapping map;
+	u32 generation;
+
+	/* Recent samples, oldest first; n in use. */
+	struct ionclock_sample win[IONCLOCK_WINDOW];
+	u32 n;
+
+	/*
+	 * The fit: PHC time at fit_counter; the trusted rate error that the
+	 * publisher follows, and the latest fitted one (which may be
+	 * implausible and then is not followed).
+	 */
+	u64 fit_phc_ns;
+	u64 fit_counter;
+	s64 freq_frac40;
+	s64 fit_freq_frac40;
+	u64 residual_ns;
+	u64 bracket_ns;
+	bool have_freq;
+
+	/* What the last publication aimed to close, for the bound. */
+	s64 offset_ns;
+	s64 slew_frac40;
+
+	u64 samples_taken;
+	u64 samples_rejected;
+	u64 steps_detected;
+};
+
+void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
+			  u32 shift, const struct ionclock_params *params);
+u64 ionclock_mapping_eval(const struct ionclock_mapping *m, u64 counter);
+u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta);
+void ionclock_engine_add_sample(struct ionclock_engine *e,
+				const struct ionclock_sample *s);
+void ionclock_engine_lost(struct ionclock_engine *e);
+void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
+			     struct ionclock_bound *bound);
+s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e);
+
+#endif /* IONCLOCK_ENGINE_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ionclock's in-module interfaces: one struct per /dev/ionclockN and the
+ * entry points of each file.
+ */
+#ifndef IONCLOCK_H
+#define IONCLOCK_H
+
+#include <linux/atomic.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/ionclock.h>
+
+#include "engine.h"
+
+#define IONCLOCK_MAX_DEVICES	8
+
+/**
+ * struct ionclock_phc - an attached PTP hardware clock
+ * @file: the open /dev/ptpN; holding it keeps the posix_clock allocated
+ *	(not the driver: after removal the clock is a zombie)
+ * @clk: the posix_clock behind @file
+ * @index: N of /dev/ptpN
+ * @name: the driver's clock name
+ * @ifname: the network interface whose device owns the PHC, or ""
+ * @gone: the PHC was removed; every read now fails
+ */
+struct ionclock_phc {
+	struct file *file;
+	struct posix_clock *clk;
+	int index;
+	char name[32];
+	char ifname[16];
+	bool gone;
+};
+
+/**
+ * struct ionclock_dev - one /dev/ionclockN
+ * @id: N
+ * @misc: the character device
+ * @devname: "ionclockN"
+ * @page: the page userspace maps
+ * @vpage: its kernel address
+ * @phc: the PHC being followed
+ * @lock: serialises the sampler and the engine
+ * @engine: the time engine (under @lock)
+ * @work: the periodic sampler
+ * @last_unique: the largest value read() has returned
+ * @state_reported: the engine state last reported in dmesg
+ */
+struct ionclock_dev {
+	int id;
+	struct miscdevice misc;
+	char devname[16];
+	struct page *page;
+	struct ionclock_page *vpage;
+	struct ionclock_phc phc;
+	struct mutex lock;
+	struct ionclock_engine engine;
+	struct delayed_work work;
+	atomic64_t last_unique;
+	int state_reported;
+};
+
+/* Module parameters (main.c). */
+extern unsigned int ionclock_poll_ms;
+extern unsigned int ionclock_reads_per_sample;
+extern unsigned int ionclock_phc_timescale;
+
+/* counter.c: the counter userspace reads. */
+int ionclock_counter_init(const char *which);
+u8 ionclock_counter_id(void);
+u64 ionclock_counter_read(void);
+u64 ionclock_counter_nominal_mult(void);
+u32 ionclock_counter_shift(void);
+
+/* phc.c */
+int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec);
+void ionclock_phc_detach(struct ionclock_phc *phc);
+int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
+			struct ionclock_sample *best);
+
+/* page.c */
+int ionclock_page_alloc(struct ionclock_dev *idev);
+void ionclock_page_free(struct ionclock_dev *idev);
+void ionclock_page_publish(struct ionclock_dev *idev);
+int ionclock_page_read(struct ionclock_dev *idev,
+		       struct ionclock_reading *r);
+
+/* sampler.c */
+void ionclock_sampler_start(struct ionclock_dev *idev);
+void ionclock_sampler_stop(struct ionclock_dev *idev);
+
+/* device.c */
+int ionclock_device_register(struct ionclock_dev *idev);
+void ionclock_device_unregister(struct ionclock_dev *idev);
+
+#endif /* IONCLOCK_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclock: a never-backward TAI counter that follows a PTP hardware clock,
+ * served to userspace as a read-only page (see uapi/linux/ionclock.h).
+ *
+ * Module parameters and the life of the devices.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
+
+#include "ionclock.h"
+
+static char *phc[IONCLOCK_MAX_DEVICES];
+static int nphc;
+module_param_array(phc, charp, &nphc, 0444);
+MODULE_PARM_DESC(phc, "PHCs to follow, one /dev/ionclockN each: interface name (eth0), /dev/ptpN, or index N; comma-separated");
+
+static char *counter = "auto";
+module_param(counter, charp, 0444);
+MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
+
+unsigned int ionclock_poll_ms = 100;
+module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
+MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
+
+unsigned int ionclock_reads_per_sample = 8;
+module_param_named(reads_per_sample, ionclock_reads_per_sample, uint, 0444);
+MODULE_PARM_DESC(reads_per_sample, "PHC readings per sample; the one with the tightest bracket is kept (default 8)");
+
+unsigned int ionclock_phc_timescale = IONCLOCK_TIMESCALE_TAI;
+module_param_named(phc_timescale, ionclock_phc_timescale, uint, 0444);
+MODULE_PARM_DESC(phc_timescale, "0: the PHC runs TAI (as ptp4l sets it); 1: it runs UTC");
+
+static unsigned int max_slew_ppm = 500;
+module_param(max_slew_ppm, uint, 0444);
+MODULE_PARM_DESC(max_slew_ppm, "Largest rate change used to close an offset to the PHC, ppm (default 500, as adjtime)");
+
+static unsigned int step_threshold_us = 1000;
+module_param(step_threshold_us, uint, 0444);
+MODULE_PARM_DESC(step_threshold_us, "A PHC reading this far from the prediction is a step, us (default 1000)");
+
+static bool step_forward = true;
+module_param(step_forward, bool, 0444);
+MODULE_PARM_DESC(step_forward, "Apply forward PHC steps at once instead of slewing (default Y); backward ones are always slewed");
+
+static unsigned int max_freq_ppm = 1000;
+module_param(max_freq_ppm, uint, 0444);
+MODULE_PARM_DESC(max_freq_ppm, "A PHC further than this from the counter's nominal rate is implausible, ppm (default 1000)");
+
+static unsigned int drift_ppb = 15000;
+module_param(drift_ppb, uint, 0444);
+MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound)");
+
+static struct ionclock_dev *devices[IONCLOCK_MAX_DEVICES];
+
+static void ionclock_set_tai_offset(struct ionclock_page *p)
+{
+	s64 diff = ktime_get_clocktai_ns() - ktime_get_real_ns();
+	s32 off = (s32)div_s64(diff + NSEC_PER_SEC / 2, NSEC_PER_SEC);
+
+	p->tai_utc_offset_s = off;
+	/* 0 means nobody set it (adjtimex ADJ_TAI), not that TAI == UTC. */
+	if (off)
+		p->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID;
+}
+
+static struct ionclock_dev *ionclock_create(int id, const char *spec)
+{
+	struct ionclock_params params = {
+		.max_slew_ppb = max_slew_ppm * 1000,
+		.slew_time_ms = 1000,
+		.step_threshold_ns = (u64)step_threshold_us * NSEC_PER_USEC,
+		.step_forward = step_forward,
+		.max_freq_ppb = max_freq_ppm * 1000,
+		.drift_ppb = drift_ppb,
+	};
+	struct ionclock_dev *idev;
+	int err;
+
+	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
+	if (!idev)
+		return ERR_PTR(-ENOMEM);
+	idev->id = id;
+	mutex_init(&idev->lock);
+	ionclock_engine_init(&idev->engine, ionclock_counter_nominal_mult(),
+			     ionclock_counter_shift(), &params);
+
+	err = ionclock_page_alloc(idev);
+	if (err)
+		goto err_page;
+	ionclock_set_tai_offset(idev->vpage);
+	err = ionclock_phc_attach(&idev->phc, spec);
+	if (err)
+		goto err_phc;
+	err = ionclock_device_register(idev);
+	if (err)
+		goto err_device;
+	ionclock_sampler_start(idev);
+	pr_info("%s: following ptp%d (%s%s%s)\n", idev->devname,
+		idev->phc.index, idev->phc.name,
+		idev->phc.ifname[0] ? ", " : "", idev->phc.ifname);
+	return idev;
+
+err_device:
+	ionclock_phc_detach(&idev->phc);
+err_phc:
+	ionclock_page_free(idev);
+err_page:
+	kfree(idev);
+	return ERR_PTR(err);
+}
+
+static void ionclock_destroy(struct ionclock_dev *idev)
+{
+	ionclock_device_unregister(idev);
+	ionclock_sampler_stop(idev);
+	ionclock_phc_detach(&idev->phc);
+	ionclock_page_free(idev);
+	kfree(idev);
+}
+
+static void ionclock_destroy_all(void)
+{
+	int i;
+
+	for (i = IONCLOCK_MAX_DEVICES - 1; i >= 0; i--) {
+		if (devices[i])
+			ionclock_destroy(devices[i]);
+		devices[i] = NULL;
+	}
+}
+
+static int __init ionclock_init(void)
+{
+	int i, err;
+
+	if (ionclock_phc_timescale > IONCLOCK_TIMESCALE_UTC ||
+	    !ionclock_poll_ms || !ionclock_reads_per_sample ||
+	    ionclock_reads_per_sample > 64 || !max_slew_ppm ||
+	    max_slew_ppm > 100000 || !max_freq_ppm) {
+		pr_err("a parameter is out of range (see modinfo ionclock)\n");
+		return -EINVAL;
+	}
+	err = ionclock_counter_init(counter);
+	if (err)
+		return err;
+	if (!nphc) {
+		pr_err("no PHC given: load with phc=<ifname>, phc=/dev/ptpN or phc=N\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < nphc; i++) {
+		struct ionclock_dev *idev = ionclock_create(i, phc[i]);
+
+		if (IS_ERR(idev)) {
+			ionclock_destroy_all();
+			return PTR_ERR(idev);
+		}
+		devices[i] = idev;
+	}
+	return 0;
+}
+
+static void __exit ionclock_exit(void)
+{
+	ionclock_destroy_all();
+}
+
+module_init(ionclock_init);
+module_exit(ionclock_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Never-backward TAI timestamp counter following a PTP hardware clock");

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The page userspace maps, and its writer side of the sequence counter.
+ * Only the sampler writes it (under idev->lock); any number of readers in
+ * userspace and in read() follow the protocol in uapi/linux/ionclock.h.
+ */
+#include <linux/build_bug.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/stddef.h>
+
+#include "ionclock.h"
+
+static_assert(sizeof(struct ionclock_page) <= IONCLOCK_PAGE_SIZE);
+static_assert(IONCLOCK_PAGE_SIZE == PAGE_SIZE);
+static_assert(offsetof(struct ionclock_page, seq_count) == 16);
+static_assert(offsetof(struct ionclock_page, counter_base) == 32);
+
+int ionclock_page_alloc(struct ionclock_dev *idev)
+{
+	struct ionclock_page *p;
+
+	idev->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!idev->page)
+		return -ENOMEM;
+	p = page_address(idev->page);
+	idev->vpage = p;
+	p->magic = IONCLOCK_PAGE_MAGIC;
+	p->size = IONCLOCK_PAGE_SIZE;
+	p->version = IONCLOCK_ABI_VERSION;
+	p->counter_id = ionclock_counter_id();
+	return 0;
+}
+
+/* A mapping still in place keeps its own reference to the page. */
+void ionclock_page_free(struct ionclock_dev *idev)
+{
+	if (idev->page)
+		put_page(idev->page);
+	idev->page = NULL;
+	idev->vpage = NULL;
+}
+
+static u32 page_state(const struct ionclock_engine *e)
+{
+	switch (e->state) {
+	case IONCLOCK_ENGINE_TRACKING:
+		return IONCLOCK_STATE_TRACKING;
+	case IONCLOCK_ENGINE_HOLDOVER:
+		return IONCLOCK_STATE_HOLDOVER;
+	case IONCLOCK_ENGINE_UNRELIABLE:
+		return IONCLOCK_STATE_UNRELIABLE;
+	default:
+		return IONCLOCK_STATE_STARTING;
+	}
+}
+
+/*
+ * Publish the engine's next mapping.  The mapping is anchored at a counter
+ * value read after the sequence count has gone odd, so a reader whose
+ * counter read comes later than the anchor cannot have seen the old mapping
+ * and an even count: it retries.  That, and each mapping starting where the
+ * previous one stands at the anchor, is what makes the published time
+ * continuous.
+ */
+void ionclock_page_publish(struct ionclock_dev *idev)
+{
+	struct ionclock_engine *e = &idev->engine;
+	struct ionclock_page *p = idev->vpage;
+	struct ionclock_bound b = {};
+	u32 flags = 0;
+	u64 now;
+
+	lockdep_assert_held(&idev->lock);
+	/* Readers spin while the count is odd: do not get preempted here. */
+	preempt_disable();
+	WRITE_ONCE(p->seq_count, p->seq_count + 1);
+	smp_mb(); /* pairs with the reader's smp_rmb() before its recheck */
+	now = ionclock_counter_read();
+	ionclock_engine_publish(e, now, &b);
+
+	if (e->published)
+		flags |= IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
+	if (idev->phc.gone)
+		flags |= IONCLOCK_FLAG_PHC_GONE;
+	if (e->offset_ns)
+		flags |= IONCLOCK_FLAG_SLEWING;
+	p->flags = flags;
+	p->state = page_state(e);
+	p->generation = e->generation;
+	p->counter_base = e->map.counter_base;
+	p->time_base_ns = e->map.time_base_ns;
+	p->time_mult = e->map.mult;
+	p->time_shift = e->map.shift;
+	p->error_bound_ns = b.total_ns;
+	p->error_growth_frac32 = b.growth_frac32;
+	p->error_bracket_ns = b.bracket_ns;
+	p->error_residual_ns = b.residual_ns;
+	p->error_slew_ns = b.slew_ns;
+	p->error_upstream_ns = b.upstream_ns;
+	p->phc_freq_ppb = ionclock_engine_freq_ppb(e);
+	p->phc_offset_ns = e->offset_ns;
+	p->last_sample_counter = e->n ? e->win[e->n - 1].counter : 0;
+	p->samples_taken = e->samples_taken;
+	p->samples_rejected = e->samples_rejected;
+	p->steps_detected = e->steps_detected;
+
+	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
+	WRITE_ONCE(p->seq_count, p->seq_count + 1);
+	preempt_enable();
+}
+
+/* The reader side, for read(): the same loop as userspace's. */
+int ionclock_page_read(struct ionclock_dev *idev, struct ionclock_reading *r)
+{
+	const struct ionclock_page *p = idev->vpage;
+	struct ionclock_mapping m;
+	u64 counter, bound, growth, elapsed;
+	u32 seq, flags, state, gen;
+
+	do {
+		seq = READ_ONCE(p->seq_count);
+		if (seq & 1) {
+			cpu_relax();
+			continue;
+		}
+		smp_rmb(); /* pairs with smp_wmb() in ionclock_page_publish() */
+		flags = p->flags;
+		state = p->state;
+		gen = p->generation;
+		m.counter_base = p->counter_base;
+		m.time_base_ns = p->time_base_ns;
+		m.mult = p->time_mult;
+		m.shift = p->time_shift;
+		bound = p->error_bound_ns;
+		growth = p->error_growth_frac32;
+		counter = ionclock_counter_read();
+		smp_rmb(); /* pairs with smp_mb() in ionclock_page_publish() */
+	} while ((seq & 1) || READ_ONCE(p->seq_count) != seq);
+
+	if (!(flags & IONCLOCK_FLAG_VALID))
+		return -EAGAIN;
+	memset(r, 0, sizeof(*r));
+	r->tai_ns = ionclock_mapping_eval(&m, counter);
+	elapsed = r->tai_ns - m.time_base_ns;
+	bound += mul_u64_u64_shr(elapsed, growth, 32);
+	r->earliest_ns = r->tai_ns - min(bound, r->tai_ns);
+	r->latest_ns = r->tai_ns + bound;
+	r->state = state;
+	r->flags = flags;
+	r->generation = gen;
+	return 0;
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The sampler: every poll period, read the PHC a few times against the
+ * counter, feed the best reading to the engine and publish the result.
+ * It runs from a workqueue because reading a PHC may sleep (the posix_clock
+ * rwsem, and drivers that talk to their hardware over a bus).
+ */
+#include <linux/jiffies.h>
+#include <linux/ratelimit.h>
+#include <linux/time64.h>
+
+#include "ionclock.h"
+
+static const char *const state_names[] = {
+	[IONCLOCK_ENGINE_STARTING] = "starting",
+	[IONCLOCK_ENGINE_TRACKING] = "tracking",
+	[IONCLOCK_ENGINE_HOLDOVER] = "holdover",
+	[IONCLOCK_ENGINE_UNRELIABLE] = "unreliable",
+};
+
+static void report_state(struct ionclock_dev *idev)
+{
+	struct ionclock_engine *e = &idev->engine;
+
+	if (idev->state_reported == e->state)
+		return;
+	idev->state_reported = e->state;
+	if (e->state == IONCLOCK_ENGINE_UNRELIABLE)
+		pr_warn("%s: ptp%d runs at an implausible rate (%lld ppb from nominal): not followed\n",
+			idev->devname, idev->phc.index,
+			div_s64(e->fit_freq_frac40 * 1000, 1LL << 30));
+	else if (e->state == IONCLOCK_ENGINE_HOLDOVER)
+		pr_warn("%s: ptp%d is gone: holdover on the last frequency\n",
+			idev->devname, idev->phc.index);
+	else
+		pr_info("%s: ptp%d: %s\n", idev->devname, idev->phc.index,
+			state_names[e->state]);
+}
+
+static void ionclock_sample_work(struct work_struct *work)
+{
+	struct ionclock_dev *idev =
+		container_of(to_delayed_work(work), struct ionclock_dev, work);
+	struct ionclock_sample s;
+	int err;
+
+	mutex_lock(&idev->lock);
+	err = ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);
+	if (!err) {
+		if (ionclock_phc_timescale == IONCLOCK_TIMESCALE_UTC)
+			s.phc_ns += (u64)idev->vpage->tai_utc_offset_s *
+				    NSEC_PER_SEC;
+		ionclock_engine_add_sample(&idev->engine, &s);
+	} else if (err == -ENODEV || idev->phc.gone) {
+		idev->phc.gone = true;
+		if (idev->engine.state != IONCLOCK_ENGINE_HOLDOVER)
+			ionclock_engine_lost(&idev->engine);
+	} else {
+		idev->engine.samples_rejected++;
+		pr_warn_ratelimited("%s: reading ptp%d failed: %d\n",
+				    idev->devname, idev->phc.index, err);
+	}
+	ionclock_page_publish(idev);
+	report_state(idev);
+	mutex_unlock(&idev->lock);
+
+	queue_delayed_work(system_unbound_wq, &idev->work,
+			   msecs_to_jiffies(ionclock_poll_ms));
+}
+
+void ionclock_sampler_start(struct ionclock_dev *idev)
+{
+	idev->state_reported = -1;
+	INIT_DELAYED_WORK(&idev->work, ionclock_sample_work);
+	queue_delayed_work(system_unbound_wq, &idev->work, 0);
+}
+
+void ionclock_sampler_stop(struct ionclock_dev *idev)
+{
+	cancel_delayed_work_sync(&idev->work);
+}

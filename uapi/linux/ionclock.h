@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
+/*
+ * ionclock: a PHC-backed, never-backward TAI timestamp counter.
+ *
+ * WHAT THE CLOCK IS
+ *
+ * The ionclock module attaches to a PTP hardware clock (PHC, /dev/ptpN) and
+ * samples it from the kernel against a counter that userspace can read
+ * cheaply (the TSC, or CLOCK_MONOTONIC_RAW where the TSC is not usable).
+ * From those samples it publishes a mapping from the counter to TAI
+ * nanoseconds since 1970-01-01 00:00:00 TAI.  Each attached PHC is served as
+ * /dev/ionclockN.
+ *
+ * GUARANTEES
+ *
+ * The published time never goes backward: for any two reads A and B, where B
+ * starts after A has returned (on the same CPU or, with the ordered counter
+ * reads described below, on any CPU), time(B) >= time(A).  This holds across
+ * every update of the mapping, across PHC steps in either direction, and
+ * across the loss of the PHC.  It is a property of how the module builds the
+ * mapping (each new mapping starts where the previous one was at the moment
+ * of the switch, with a positive rate), not of clamping in the reader.
+ *
+ * The time follows the PHC, which is expected to be disciplined by PTP.
+ * When the PHC is stepped, the module slews toward the new PHC time at a
+ * bounded rate instead of stepping backward.  When the PHC disappears or
+ * becomes implausible, the counter keeps running on the last frequency
+ * estimate (HOLDOVER / UNRELIABLE states below).
+ *
+ * FINDING AND MAPPING THE PAGE
+ *
+ * Open /dev/ionclockN read-only and mmap() exactly one page (4096 bytes) at
+ * offset 0 with PROT_READ and MAP_SHARED.  Writable or executable mappings,
+ * other sizes and other offsets are refused; so is a later
+ * mprotect(PROT_WRITE).  The page stays valid after the PHC disappears and
+ * after the file is closed, for as long as it is mapped.
+ *
+ * READ PROTOCOL
+ *
+ * The fields below @seq_count are written under a sequence counter.  A
+ * reader:
+ *
+ *   1. reads @seq_count; if it is odd, an update is in progress: retry
+ *      (after a bounded number of tries, fall back to read() on the device);
+ *   2. issues a read barrier (on x86 a compiler barrier suffices);
+ *   3. copies the fields it needs and reads the counter named by
+ *      @counter_id: for IONCLOCK_COUNTER_TSC, "lfence; rdtsc" (or rdtscp),
+ *      so the counter is not read before the fields; for
+ *      IONCLOCK_COUNTER_MONOTONIC_RAW, clock_gettime(CLOCK_MONOTONIC_RAW);
+ *   4. issues a read barrier and re-reads @seq_count; if it differs from the
+ *      value of step 1, retries from step 1;
+ *   5. outside the loop, computes
+ *
+ *        delta   = counter - counter_base     (0 if negative as signed)
+ *        tai_ns  = time_base_ns + ((delta * time_mult) >> time_shift)
+ *
+ *      where the product is a 128-bit unsigned product of two 64-bit values.
+ *
+ * A reader that finds IONCLOCK_FLAG_VALID clear has no time to report.
+ *
+ * The counter read must be ordered after the field reads (step 3): a counter
+ * read that floats above the first sequence read could pair a counter from
+ * before an update with the mapping after it and break the monotonic
+ * guarantee across CPUs.
+ *
+ * ERROR BOUND
+ *
+ * The page carries an estimate of the maximum error of the published time,
+ * as the sum of its components at counter_base plus a term growing with the
+ * time since counter_base (see the fields).  It is a bound under these
+ * assumptions: the PHC's own error against its reference is at most
+ * @error_upstream_ns, the PHC read is bracketed by the two counter reads
+ * around it, and the counter's frequency does not wander by more than the
+ * stated drift rate between samples.
+ *
+ * All multi-byte fields are in the CPU's native byte order.
+ */
+#ifndef _UAPI_LINUX_IONCLOCK_H
+#define _UAPI_LINUX_IONCLOCK_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define IONCLOCK_DEVICE_PREFIX		"/dev/ionclock"
+
+/**
+ * struct ionclock_page - the read-only page mapped from /dev/ionclockN
+ */
+struct ionclock_page {
+	/* Constant for the life of the device. */
+	__u32 magic;
+#define IONCLOCK_PAGE_MAGIC		0x4b4c4349	/* "ICLK" little-endian */
+	__u32 size;			/* bytes, == IONCLOCK_PAGE_SIZE */
+	__u16 version;
+#define IONCLOCK_ABI_VERSION		1
+	__u8 counter_id;		/* what the mapping is a function of */
+#define IONCLOCK_COUNTER_INVALID	0
+#define IONCLOCK_COUNTER_TSC		1	/* x86 TSC, invariant and synced */
+#define IONCLOCK_COUNTER_MONOTONIC_RAW	2	/* CLOCK_MONOTONIC_RAW in ns */
+	__u8 pad0;
+	__u32 pad1;
+
+	/* Everything below is written under @seq_count. */
+	__u32 seq_count;		/* odd while an update is in progress */
+	__u32 flags;
+#define IONCLOCK_FLAG_VALID		(1u << 0) /* the mapping may be used */
+#define IONCLOCK_FLAG_PHC_GONE		(1u << 1) /* PHC removed: holdover */
+#define IONCLOCK_FLAG_SLEWING		(1u << 2) /* closing an offset to the PHC */
+#define IONCLOCK_FLAG_BOUND_VALID	(1u << 3) /* error fields are filled */
+#define IONCLOCK_FLAG_TAI_OFFSET_VALID	(1u << 4) /* @tai_utc_offset_s is known */
+#define IONCLOCK_FLAG_LEAP_VALID	(1u << 5) /* leap fields are filled */
+	__u32 state;
+#define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
+#define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
+#define IONCLOCK_STATE_HOLDOVER		2	/* PHC gone or unreadable */
+#define IONCLOCK_STATE_UNRELIABLE	3	/* PHC implausible: not followed */
+	/*
+	 * Disruption marker: changes whenever the PHC being followed is
+	 * discontinuous (stepped, replaced, lost, found again).  Readers that
+	 * cache derived state compare it.
+	 */
+	__u32 generation;
+
+	/* The mapping: see READ PROTOCOL. */
+	__u64 counter_base;		/* counter units */
+	__u64 time_base_ns;		/* TAI ns since the epoch at counter_base */
+	__u64 time_mult;		/* ns per counter unit << time_shift */
+	__u32 time_shift;
+	__u32 pad2;
+
+	/*
+	 * Error bound at counter_base, in ns, and its components: the read
+	 * bracket of the best PHC sample, the estimator's residual, the offset
+	 * still being slewed away, and the PHC's own error against its
+	 * reference as set by the PTP servo's owner.  The bound at a later
+	 * counter value adds (elapsed_ns * error_growth_frac32) >> 32.
+	 */
+	__u64 error_bound_ns;
+	__u64 error_growth_frac32;	/* drift rate, ns per ns << 32 */
+	__u64 error_bracket_ns;
+	__u64 error_residual_ns;
+	__u64 error_slew_ns;
+	__u64 error_upstream_ns;
+
+	/* Leap seconds: TAI - UTC and the next scheduled change. */
+	__s32 tai_utc_offset_s;		/* TAI - UTC now, seconds */
+	__s32 next_leap_delta_s;	/* +1 inserted, -1 deleted, 0 none */
+	__u64 next_leap_tai_s;		/* TAI second at which it takes effect */
+	__u64 leap_expiry_tai_s;	/* the leap table is valid until here */
+	__u32 smear_window_s;		/* UTC smear length ending at the leap */
+	__u32 pad3;
+
+	/* Observability: the estimator's view of the PHC. */
+	__s64 phc_freq_ppb;		/* PHC rate vs counter nominal, ppb */
+	__s64 phc_offset_ns;		/* PHC - published time at last sample */
+	__u64 last_sample_counter;	/* counter value of the last good sample */
+	__u64 samples_taken;
+	__u64 samples_rejected;
+	__u64 steps_detected;
+};
+
+#define IONCLOCK_PAGE_SIZE		4096
+
+/* ioctl magic; see Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define IONCLOCK_IOC_MAGIC		0xB6
+
+/**
+ * struct ionclock_info - what a device is attached to
+ * @flags: must be 0 on input
+ * @phc_index: N of the attached /dev/ptpN, or -1 once it is gone
+ * @state: IONCLOCK_STATE_*
+ * @abi_version: IONCLOCK_ABI_VERSION of the page
+ * @counter_id: IONCLOCK_COUNTER_* of the page
+ * @phc_timescale: IONCLOCK_TIMESCALE_* the PHC is taken to run on
+ * @phc_name: the PHC driver's clock name (e.g. "igb" device name)
+ * @ifname: the network interface the PHC belongs to, if known
+ * @reserved: must be 0 on input; 0 on output
+ */
+struct ionclock_info {
+	__u32 flags;
+	__s32 phc_index;
+	__u32 state;
+	__u32 abi_version;
+	__u32 counter_id;
+	__u32 phc_timescale;
+#define IONCLOCK_TIMESCALE_TAI		0
+#define IONCLOCK_TIMESCALE_UTC		1
+	char phc_name[32];
+	char ifname[16];
+	__u64 reserved[8];
+};
+
+/**
+ * struct ionclock_reading - what read() on /dev/ionclockN returns
+ * @tai_ns: TAI ns, strictly greater than any value any read() of this
+ *	device has returned before (machine-wide unique)
+ * @earliest_ns: @tai_ns minus the error bound
+ * @latest_ns: @tai_ns plus the error bound
+ * @state: IONCLOCK_STATE_* at the time of the read
+ * @flags: IONCLOCK_FLAG_* at the time of the read
+ * @generation: the page's generation at the time of the read
+ * @reserved: 0
+ *
+ * read() must ask for at least sizeof(struct ionclock_reading) bytes and
+ * returns exactly one reading.
+ */
+struct ionclock_reading {
+	__u64 tai_ns;
+	__u64 earliest_ns;
+	__u64 latest_ns;
+	__u32 state;
+	__u32 flags;
+	__u32 generation;
+	__u32 reserved[3];
+};
+
+#define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
+
+#endif /* _UAPI_LINUX_IONCLOCK_H */
