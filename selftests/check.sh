@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every suite runs even when an earlier one fails; the last line
+# totals them all ("check: N passed, N failed, N skipped"), and the exit
+# status is non-zero if anything failed or nothing ran.
+#   check.sh all | unit | vm <6.1|6.12> | style
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+results=$top/build/results
+what=${1:-all}
+
+record() { echo "ionclock-suite: $*" >>"$results/host.txt"; }
+
+run_unit() {
+	local out
+	out=$(make -s -C selftests/unit run 2>&1)
+	echo "$out"
+	local line
+	line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -n "$line" ]; then
+		record "host unit $(echo "$line" |
+			sed -E 's/unit: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2 skip=0/')"
+	else
+		record "host unit pass=0 fail=1 skip=0"
+	fi
+}
+
+run_vm() {
+	local series=$1 log=$top/build/vm-$1/console.log
+	if selftests/vm/run.sh "$series" check; then
+		tr -d '\r' <"$log" | grep '^ionclock-suite: ' |
+			sed 's/^ionclock-suite: //' >"$results/vm-$series.txt"
+	else
+		{ [ -f "$log" ] && tr -d '\r' <"$log" | grep '^ionclock-suite: ' |
+			sed 's/^ionclock-suite: //'
+		  echo "$series verdict pass=0 fail=1 skip=0"; } >"$results/vm-$series.txt"
+	fi
+	sed -i 's/^/ionclock-suite: /' "$results/vm-$series.txt"
+}
+
+run_style() {
+	local cp=$top/build/cache/linux-source/scripts/checkpatch.pl bad=0 f
+	selftests/fetch-kselftest.sh build/cache/linux-source || return 1
+	for f in kmod/*.[ch] uapi/linux/*.h userspace/*.c userspace/*/*.[ch] \
+		 selftests/*.[ch] selftests/unit/*.[ch]; do
+		[ -e "$f" ] || continue
+		if ! perl "$cp" --no-tree --quiet --terse --show-types \
+			--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,NEW_TYPEDEFS,PREFER_KERNEL_TYPES,SPLIT_STRING,LONG_LINE_STRING,COMMIT_LOG_LONG_LINE \
+			-f "$f"; then
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$bad" = 0 ]; then
+		record "host style pass=1 fail=0 skip=0"
+	else
+		record "host style pass=0 fail=1 skip=0"
+	fi
+}
+
+summarize() {
+	cat "$results"/*.txt 2>/dev/null | sed 's/^ionclock-suite: //'
+	awk '/^ionclock-suite: / {
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "pass") p += kv[2]
+			if (kv[1] == "fail") f += kv[2]
+			if (kv[1] == "skip") s += kv[2]
+		}
+	}
+	END {
+		printf "check: %d passed, %d failed, %d skipped\n", p, f, s
+		exit (f > 0 || p == 0)
+	}' "$results"/*.txt
+}
+
+rm -rf "$results" && mkdir -p "$results"
+case "$what" in
+all)
+	selftests/vm/install-deps.sh || exit 1
+	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
+	run_style
+	run_unit
+	run_vm 6.1
+	run_vm 6.12
+	;;
+unit)
+	run_unit
+	;;
+vm)
+	selftests/vm/install-deps.sh || exit 1
+	make -s userspace selftests || exit 1
+	run_vm "${2:?check.sh vm <6.1|6.12>}"
+	;;
+style)
+	run_style
+	;;
+*)
+	echo "check.sh: unknown target '$what'" >&2
+	exit 2
+	;;
+esac
+summarize

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the VM selftests share: which devices to use (the VM's init passes
+ * them in the environment) and waiting for the engine to settle.
+ */
+#ifndef IONCLOCK_TEST_H
+#define IONCLOCK_TEST_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <linux/ionclock.h>
+
+#include "ionclock.h"
+
+#ifndef CLOCK_INVALID
+#define CLOCK_INVALID -1
+#endif
+#define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
+
+static inline const char *test_env(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static inline const char *test_ionclock_dev(void)
+{
+	return test_env("IONCLOCK_DEV", "/dev/ionclock0");
+}
+
+static inline const char *test_phc_dev(void)
+{
+	return test_env("IONCLOCK_PHC", "/dev/ptp0");
+}
+
+static inline int64_t test_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Wait up to @timeout_s for the page to report @state; returns whether it did. */
+static inline int test_wait_state(struct ionclock *c, uint32_t state,
+				  int timeout_s)
+{
+	const volatile struct ionclock_page *p = ionclock_page(c);
+	int64_t end = test_mono_ns() + timeout_s * 1000000000LL;
+
+	while (test_mono_ns() < end) {
+		if (p->state == state)
+			return 1;
+		usleep(50000);
+	}
+	return p->state == state;
+}
+
+#endif /* IONCLOCK_TEST_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Steer the real igb PHC through its driver with phc_ctl, as ptp4l would,
+ * while a reader hammers ionclock: ionclock must never go backward and must
+ * converge to the PHC again after each frequency change and step.
+ *
+ * Forward steps are applied at once (step_forward=Y); backward steps are
+ * slewed at max_slew_ppm, so the VM stage that runs this test loads the
+ * module with a large max_slew_ppm to keep a -1 s step to seconds.  Where
+ * that would still take over a minute, the test checks the slew rate instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/ptp_clock.h>
+
+#include "ionclock_test.h"
+#include "kselftest_harness.h"
+
+#define CONVERGED_NS	100000
+
+struct reader {
+	struct ionclock *c;
+	atomic_bool stop;
+	atomic_long reads;
+	atomic_long backward;
+};
+
+static void *reader(void *arg)
+{
+	struct reader *r = arg;
+	int64_t prev = 0, now;
+
+	while (!atomic_load(&r->stop)) {
+		if (ionclock_now(r->c, &now))
+			continue;
+		if (now < prev) {
+			fprintf(stderr, "# backward: %lld after %lld\n",
+				(long long)now, (long long)prev);
+			atomic_fetch_add(&r->backward, 1);
+		}
+		prev = now;
+		atomic_fetch_add(&r->reads, 1);
+	}
+	return NULL;
+}
+
+/* PHC minus ionclock, ionclock taken as the midpoint around the PHC read. */
+static int64_t offset_ns(struct ionclock *c, int fd)
+{
+	struct ptp_sys_offset_extended ext;
+	int64_t a, b;
+
+	memset(&ext, 0, sizeof(ext));
+	ext.n_samples = 1;
+	ionclock_now(c, &a);
+	if (ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &ext))
+		return INT64_MIN;
+	ionclock_now(c, &b);
+	return ext.ts[0][1].sec * 1000000000LL + ext.ts[0][1].nsec -
+	       (a + (b - a) / 2);
+}
+
+static long param(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/ionclock/parameters/%s",
+		 name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int phc_ctl(const char *args)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "phc_ctl -q %s -- %s >/dev/null",
+		 test_phc_dev(), args);
+	return system(cmd);
+}
+
+/* Seconds until |offset| < CONVERGED_NS, or -1 after @limit_s. */
+static double converge(struct ionclock *c, int fd, int limit_s)
+{
+	int64_t start = test_mono_ns(), off;
+
+	do {
+		off = offset_ns(c, fd);
+		if (off != INT64_MIN && llabs(off) < CONVERGED_NS)
+			return (test_mono_ns() - start) / 1e9;
+		usleep(100000);
+	} while (test_mono_ns() - start < limit_s * 1000000000LL);
+	return -1;
+}
+
+FIXTURE(manip) {
+	struct reader r;
+	pthread_t thread;
+	int fd;
+};
+
+FIXTURE_SETUP(manip)
+{
+	self->fd = open(test_phc_dev(), O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", test_phc_dev(), strerror(errno));
+	if (system("phc_ctl -h >/dev/null 2>&1") == -1)
+		SKIP(return, "no phc_ctl");
+	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &self->r.c));
+	ASSERT_TRUE(test_wait_state(self->r.c, IONCLOCK_STATE_TRACKING, 10));
+	ASSERT_LT(-1, converge(self->r.c, self->fd, 10));
+	atomic_store(&self->r.stop, false);
+	atomic_store(&self->r.reads, 0);
+	atomic_store(&self->r.backward, 0);
+	ASSERT_EQ(0, pthread_create(&self->thread, NULL, reader, &self->r));
+}
+
+FIXTURE_TEARDOWN(manip)
+{
+	if (self->fd < 0)
+		return;
+	atomic_store(&self->r.stop, true);
+	pthread_join(self->thread, NULL);
+	TH_LOG("%ld reads during the test, %ld backward",
+	       atomic_load(&self->r.reads), atomic_load(&self->r.backward));
+	EXPECT_EQ(0, atomic_load(&self->r.backward));
+	phc_ctl("freq 0");
+	ionclock_close(self->r.c);
+	close(self->fd);
+}
+
+FIXTURE_VARIANT(manip) {
+	const char *action;
+	int limit_s;
+};
+
+FIXTURE_VARIANT_ADD(manip, freq_plus_100ppm) {
+	.action = "freq 100000", .limit_s = 20,
+};
+
+FIXTURE_VARIANT_ADD(manip, freq_minus_100ppm) {
+	.action = "freq -100000", .limit_s = 20,
+};
+
+FIXTURE_VARIANT_ADD(manip, step_plus_1s) {
+	.action = "adj 1", .limit_s = 20,
+};
+
+FIXTURE_VARIANT_ADD(manip, step_minus_1s) {
+	.action = "adj -1", .limit_s = 0,	/* from max_slew_ppm */
+};
+
+TEST_F(manip, converges)
+{
+	long slew_ppm = param("max_slew_ppm");
+	int limit = variant->limit_s;
+	int64_t before, after;
+	double t;
+
+	ASSERT_GT(slew_ppm, 0);
+	if (!limit)
+		limit = 1000000 / slew_ppm + 20;
+	before = offset_ns(self->r.c, self->fd);
+	ASSERT_EQ(0, phc_ctl(variant->action));
+	if (limit > 60) {
+		/* Too slow to wait out: check the offset closes at the rate. */
+		sleep(5);
+		after = offset_ns(self->r.c, self->fd);
+		TH_LOG("%s: offset %lld ns, 5 s later %lld ns", variant->action,
+		       (long long)before, (long long)after);
+		EXPECT_LT(llabs(after), 1000000000LL - 5 * slew_ppm * 1000 * 9 / 10);
+		return;
+	}
+	t = converge(self->r.c, self->fd, limit);
+	after = offset_ns(self->r.c, self->fd);
+	TH_LOG("%s: converged to within %d ns in %.1f s (limit %d s), offset now %lld ns",
+	       variant->action, CONVERGED_NS, t, limit, (long long)after);
+	EXPECT_GE(t, 0);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one of Debian's stock kernels under QEMU (TCG) with an emulated Intel
+# 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
+# PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
+#
+#   run.sh <6.1|6.12> [check|demo]
+#
+# As in WireGuard's QEMU harness, the guest's PID 1 writes one word to a
+# second serial port only if every test passed; a failure, an oops or WARN
+# (panic_on_warn=1) or a hang (timeout) all leave it out.  The guest's TAP
+# goes to stdout and to build/vm-<series>/console.log.
+set -euo pipefail
+
+series=${1:?usage: run.sh <6.1|6.12> [check|demo]}
+mode=${2:-check}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${IONCLOCK_CACHE:-$top/build/cache}
+out=$top/build/vm-$series
+timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
+
+case "$series" in
+6.1) meta=linux-image-amd64 ;;
+6.12) meta=linux-image-6.12-amd64 ;;
+*) echo "run.sh: unknown kernel series '$series' (6.1 or 6.12)" >&2; exit 2 ;;
+esac
+
+log() { echo "vm-$series: $*" >&2; }
+
+# Debian drops old ABI packages: follow the meta-package to today's one.
+img_pkg=$(apt-cache depends "$meta" | awk '/Depends:/ { print $2; exit }')
+[ -n "$img_pkg" ] || { log "cannot resolve $meta (apt-get update?)"; exit 1; }
+abi=${img_pkg#linux-image-}
+kdir=/usr/src/linux-headers-$abi
+[ -d "$kdir" ] || { log "$kdir missing: run selftests/vm/install-deps.sh"; exit 1; }
+
+mkdir -p "$cache" "$out"
+root=$cache/root-$abi
+if [ ! -e "$root/.done" ]; then
+	log "fetching $img_pkg"
+	rm -rf "$root" && mkdir -p "$root"
+	(cd "$cache" && ls ./"${img_pkg}"_*.deb >/dev/null 2>&1 ||
+		apt-get download -q "$img_pkg")
+	dpkg -x "$(ls "$cache/${img_pkg}"_*.deb | tail -n 1)" "$root"
+	depmod -b "$root" "$abi"
+	touch "$root/.done"
+fi
+vmlinuz=$root/boot/vmlinuz-$abi
+
+log "building ionclock.ko against $abi"
+rm -rf "$out/mod" && mkdir -p "$out/mod"
+cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$out/mod/"
+make -s -C "$kdir" M="$out/mod" W=1 modules >"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log"; exit 1; }
+if grep -q 'warning:' "$out/build.log"; then
+	cat "$out/build.log"; log "W=1 warnings"; exit 1
+fi
+
+log "assembling the initramfs"
+ird=$out/initramfs
+rm -rf "$ird" && mkdir -p "$ird"/{bin,sbin,dev,proc,sys,tmp,modules,tests,lib64,lib/x86_64-linux-gnu}
+cp /usr/bin/busybox "$ird/bin/busybox"
+# The NIC drivers and everything they need, in load order.
+: >"$ird/modules/order"
+modprobe -d "$root" -S "$abi" --show-depends -a igb e1000e |
+while read -r cmd path _; do
+	[ "$cmd" = insmod ] || continue
+	name=$(basename "$path"); name=${name%.xz}
+	case "$path" in
+	*.xz) xz -dc "$path" >"$ird/modules/$name" ;;
+	*) cp "$path" "$ird/modules/$name" ;;
+	esac
+	grep -qx "$name" "$ird/modules/order" || echo "$name" >>"$ird/modules/order"
+done
+cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
+# phc_ctl is the real tool users steer a PHC with; bring its libraries.
+for bin in /usr/sbin/phc_ctl; do
+	cp "$bin" "$ird/bin/"
+	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
+		mkdir -p "$ird$(dirname "$lib")"
+		cp -L "$lib" "$ird$lib"
+	done
+done
+cp -r "$top"/build/selftests/. "$ird/tests/"
+cp "$top/selftests/vm/init.sh" "$ird/init"
+echo "$mode" >"$ird/mode"
+echo "$series" >"$ird/series"
+(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
+
+log "booting $abi (TCG)"
+rm -f "$out/result"
+set +e
+timeout --foreground "$timeout_s" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2 -m 1G -nographic -no-reboot \
+	-kernel "$vmlinuz" -initrd "$out/initramfs.gz" \
+	-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet loglevel=4 tsc=reliable" \
+	-device igb -device e1000e \
+	-chardev file,id=result,path="$out/result" \
+	-device isa-serial,chardev=result \
+	-monitor none -serial stdio </dev/null 2>&1 | tee "$out/console.log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" = 124 ]; then
+	log "TIMEOUT after ${timeout_s}s"
+fi
+if grep -qx 'success' "$out/result" 2>/dev/null; then
+	log "PASS"
+	exit 0
+fi
+log "FAIL (see $out/console.log)"
+exit 1
