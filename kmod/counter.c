@@ -3,8 +3,8 @@
  * The counter the published mapping is a function of.  Userspace must be
  * able to read it cheaply and the kernel must read the same thing: the TSC
  * when it is the kernel's clocksource (then the kernel has checked it is
- * invariant and synchronised across CPUs, which is what lets readers on
- * different CPUs agree), CLOCK_MONOTONIC_RAW otherwise.
+ * synchronised across CPUs, which is what lets readers on different CPUs
+ * agree), CLOCK_MONOTONIC_RAW otherwise.
  */
 #include <linux/kernel.h>
 #include <linux/ktime.h>
@@ -20,17 +20,18 @@ static u8 counter_id;
 static u64 nominal_mult;
 
 /*
- * The clocksource's name is not exported; a clocksource snapshot taken
- * between two TSC reads lies between them only if the clocksource is the TSC.
+ * Use the TSC exactly when the kernel's own timekeeping (and so the vDSO)
+ * does: it is the current clocksource and has not been marked unstable.
+ * The kernel has then checked it is synchronised across CPUs.  The
+ * clocksource's name is not exported; a clocksource snapshot taken between
+ * two TSC reads lies between them only if the clocksource is the TSC.
  */
 static bool tsc_is_clocksource(void)
 {
 	struct system_time_snapshot snap;
 	u64 before, after;
 
-	if (!boot_cpu_has(X86_FEATURE_TSC) ||
-	    !boot_cpu_has(X86_FEATURE_CONSTANT_TSC) ||
-	    !boot_cpu_has(X86_FEATURE_NONSTOP_TSC) || check_tsc_unstable() ||
+	if (!boot_cpu_has(X86_FEATURE_TSC) || check_tsc_unstable() ||
 	    !tsc_khz)
 		return false;
 	before = rdtsc_ordered();
@@ -44,7 +45,7 @@ int ionclock_counter_init(const char *which)
 	bool tsc_ok = tsc_is_clocksource();
 
 	if (!strcmp(which, "tsc") && !tsc_ok) {
-		pr_err("counter=tsc: the TSC is not the kernel's clocksource or not invariant\n");
+		pr_err("counter=tsc: the TSC is not the kernel's clocksource\n");
 		return -EINVAL;
 	}
 	if (!strcmp(which, "tsc") || (!strcmp(which, "auto") && tsc_ok)) {

@@ -97,7 +97,8 @@ static int ionclock_mmap(struct file *f, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EPERM;
-	if (!(vma->vm_flags & VM_SHARED))
+	/* A MAP_SHARED mapping of a read-only file only has VM_MAYSHARE. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	ionclock_vma_deny_write(vma);
 	return vm_insert_page(vma, vma->vm_start, idev->page);

@@ -40,9 +40,9 @@ suite() {
 	if [ -z "$totals" ]; then
 		p=0 f=1 s=0
 	else
-		p=$(echo "$totals" | sed 's/.*pass:\([0-9]*\).*/\1/')
-		f=$(echo "$totals" | sed 's/.*fail:\([0-9]*\).*/\1/')
-		s=$(echo "$totals" | sed 's/.*skip:\([0-9]*\).*/\1/')
+		p=$(echo "$totals" | sed 's/.* pass:\([0-9]*\).*/\1/')
+		f=$(echo "$totals" | sed 's/.* fail:\([0-9]*\).*/\1/')
+		s=$(echo "$totals" | sed 's/.* skip:\([0-9]*\).*/\1/')
 	fi
 	if [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ "$f" = 0 ]; then
 		f=1

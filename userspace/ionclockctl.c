@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclockctl: look at an ionclock device from the shell.
+ *
+ *   ionclockctl [-h] [-v] [device] command [args]...
+ *
+ * Commands run in the order given.  Output is one "key value" pair per line
+ * so that awk can pick fields; errors go to stderr as
+ * "ionclockctl: <context>: <reason>".  Exit status: 0 ok, 1 runtime
+ * failure, 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ionclock.h"
+
+#ifndef IONCLOCKCTL_VERSION
+#define IONCLOCKCTL_VERSION	"1"
+#endif
+
+#define PROG			"ionclockctl"
+#define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
+#define NSEC_PER_SEC		1000000000LL
+#define MAX_COUNT		1000000UL
+#define MAX_COMMANDS		64
+/* Reads around each reference clock read; the tightest pair is kept. */
+#define OFFSET_TRIES		5
+
+struct ctl {
+	const char *dev;
+	struct ionclock *c;
+};
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	bool takes_count;
+	int (*run)(struct ctl *ctl, unsigned long count);
+};
+
+struct invocation {
+	const struct command *cmd;
+	unsigned long count;
+};
+
+static int cmd_status(struct ctl *ctl, unsigned long count);
+static int cmd_read(struct ctl *ctl, unsigned long count);
+static int cmd_unique(struct ctl *ctl, unsigned long count);
+
+static const struct command commands[] = {
+	{ "status", "", "device, PHC, state, time and offsets", false,
+	  cmd_status },
+	{ "read", " [count]", "print tai_ns from the page (count times)",
+	  true, cmd_read },
+	{ "unique", " [count]", "print machine-wide unique tai_ns via read()",
+	  true, cmd_unique },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: " PROG " [-h] [-v] [device] command [args]...\n"
+		"\n"
+		"  device   an ionclock device, starting with '/' (default "
+		IONCLOCK_DEFAULT_DEVICE ")\n"
+		"  -h       print this help and exit\n"
+		"  -v       print the version and exit\n"
+		"\n"
+		"commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s%-*s %s\n", commands[i].name,
+			(int)(15 - strlen(commands[i].name)), commands[i].args,
+			commands[i].help);
+}
+
+static void fail(const char *context, const char *reason)
+{
+	fprintf(stderr, PROG ": %s: %s\n", context, reason);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Returns 0, or 2 after saying what is wrong with @s. */
+static int parse_count(const char *cmd, const char *s, unsigned long *out)
+{
+	char msg[128];
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end) {
+		snprintf(msg, sizeof(msg), "'%s' is not a count", s);
+		fail(cmd, msg);
+		return 2;
+	}
+	if (errno == ERANGE || v < 1 || v > MAX_COUNT) {
+		snprintf(msg, sizeof(msg), "count '%s' out of range 1..%lu", s,
+			 MAX_COUNT);
+		fail(cmd, msg);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[IONCLOCK_STATE_STARTING] = "starting",
+		[IONCLOCK_STATE_TRACKING] = "tracking",
+		[IONCLOCK_STATE_HOLDOVER] = "holdover",
+		[IONCLOCK_STATE_UNRELIABLE] = "unreliable",
+	};
+
+	if (state < sizeof(names) / sizeof(names[0]))
+		return names[state];
+	return "unknown";
+}
+
+static const char *counter_name(uint32_t id)
+{
+	switch (id) {
+	case IONCLOCK_COUNTER_TSC:
+		return "tsc";
+	case IONCLOCK_COUNTER_MONOTONIC_RAW:
+		return "monotonic_raw";
+	default:
+		return "unknown";
+	}
+}
+
+/* A consistent copy of the whole page, per the READ PROTOCOL. */
+static int page_copy(const volatile struct ionclock_page *p,
+		     struct ionclock_page *out)
+{
+	unsigned int tries;
+	uint32_t seq;
+
+	for (tries = 0; tries < 100000; tries++) {
+		seq = p->seq_count;
+		if (seq & 1)
+			continue;
+		/* pairs with smp_wmb() in ionclock_page_publish() */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		memcpy(out, (const void *)p, sizeof(*out));
+		/* pairs with smp_mb() in ionclock_page_publish() */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (p->seq_count == seq)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/*
+ * ionclock minus @clk (plus @clk_to_tai_ns to put it on TAI): the mid of
+ * two ionclock reads around one read of @clk, from the tightest of a few
+ * tries.
+ */
+static int offset_to(struct ionclock *c, clockid_t clk, int64_t clk_to_tai_ns,
+		     int64_t *off)
+{
+	int64_t t1, t2, best = INT64_MAX;
+	struct timespec ts;
+	int i, err;
+
+	*off = 0;
+	for (i = 0; i < OFFSET_TRIES; i++) {
+		err = ionclock_now(c, &t1);
+		if (err)
+			return err;
+		if (clock_gettime(clk, &ts))
+			return -errno;
+		err = ionclock_now(c, &t2);
+		if (err)
+			return err;
+		if (t2 - t1 < best) {
+			best = t2 - t1;
+			*off = t1 + (t2 - t1) / 2 - (ts_ns(&ts) + clk_to_tai_ns);
+		}
+	}
+	return 0;
+}
+
+static void print_offset(const char *key, struct ionclock *c, clockid_t clk,
+			 int64_t clk_to_tai_ns, const char *clk_name)
+{
+	int64_t off;
+	int err;
+
+	err = offset_to(c, clk, clk_to_tai_ns, &off);
+	if (err) {
+		if (err != -EAGAIN)
+			fail(clk_name, ionclock_strerror(err));
+		printf("%s -\n", key);
+		return;
+	}
+	printf("%s %" PRId64 "\n", key, off);
+}
+
+static void print_str(const char *key, const char *v)
+{
+	printf("%s %s\n", key, v[0] ? v : "-");
+}
+
+static int cmd_status(struct ctl *ctl, unsigned long count)
+{
+	int64_t t, earliest, latest, phc_to_tai = 0;
+	struct ionclock_info info;
+	struct ionclock_page pg;
+	char phc[32];
+	int err, fd;
+
+	(void)count;
+	err = ionclock_info(ctl->c, &info);
+	if (err) {
+		fail(ctl->dev, ionclock_strerror(err));
+		return 1;
+	}
+	err = page_copy(ionclock_page(ctl->c), &pg);
+	if (err) {
+		fail(ctl->dev, "the page never held still");
+		return 1;
+	}
+	if (info.phc_timescale == IONCLOCK_TIMESCALE_UTC)
+		phc_to_tai = (int64_t)pg.tai_utc_offset_s * NSEC_PER_SEC;
+
+	print_str("device", ctl->dev);
+	printf("phc_index %d\n", info.phc_index);
+	print_str("phc_name", info.phc_name);
+	print_str("ifname", info.ifname);
+	print_str("phc_timescale",
+		  info.phc_timescale == IONCLOCK_TIMESCALE_UTC ? "utc" : "tai");
+	print_str("state", state_name(pg.state));
+	print_str("counter", counter_name(pg.counter_id));
+	printf("generation %u\n", pg.generation);
+	printf("flags 0x%x\n", pg.flags);
+	if (pg.flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
+		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
+	else
+		print_str("tai_utc_offset_s", "");
+
+	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
+	if (err && err != -EAGAIN && err != -ENODATA) {
+		fail(ctl->dev, ionclock_strerror(err));
+		return 1;
+	}
+	if (err == -EAGAIN)
+		print_str("ionclock_tai_ns", "");
+	else
+		printf("ionclock_tai_ns %" PRId64 "\n", t);
+	if (err)
+		print_str("error_bound_ns", "");
+	else
+		printf("error_bound_ns %" PRId64 "\n", latest - t);
+
+	fd = -1;
+	if (info.phc_index >= 0) {
+		snprintf(phc, sizeof(phc), "/dev/ptp%d", info.phc_index);
+		fd = open(phc, O_RDONLY | O_CLOEXEC);
+		/* Not fatal: /dev/ptpN is often root's alone. */
+		if (fd < 0)
+			fail(phc, strerror(errno));
+	}
+	if (fd >= 0) {
+		print_offset("offset_to_phc_ns", ctl->c, FD_TO_CLOCKID(fd),
+			     phc_to_tai, phc);
+		close(fd);
+	} else {
+		print_str("offset_to_phc_ns", "");
+	}
+	print_offset("offset_to_tai_ns", ctl->c, CLOCK_TAI, 0, "CLOCK_TAI");
+	print_offset("offset_to_realtime_ns", ctl->c, CLOCK_REALTIME, 0,
+		     "CLOCK_REALTIME");
+
+	printf("samples_taken %" PRIu64 "\n", (uint64_t)pg.samples_taken);
+	printf("samples_rejected %" PRIu64 "\n", (uint64_t)pg.samples_rejected);
+	printf("steps_detected %" PRIu64 "\n", (uint64_t)pg.steps_detected);
+	printf("phc_freq_ppb %" PRId64 "\n", (int64_t)pg.phc_freq_ppb);
+	return 0;
+}
+
+static int print_times(struct ctl *ctl, unsigned long count,
+		       int (*get)(struct ionclock *, int64_t *))
+{
+	unsigned long i;
+	int64_t t;
+	int err;
+
+	for (i = 0; i < count; i++) {
+		err = get(ctl->c, &t);
+		if (err) {
+			fail(ctl->dev, ionclock_strerror(err));
+			return 1;
+		}
+		printf("tai_ns %" PRId64 "\n", t);
+	}
+	return 0;
+}
+
+static int cmd_read(struct ctl *ctl, unsigned long count)
+{
+	return print_times(ctl, count, ionclock_now);
+}
+
+static int cmd_unique(struct ctl *ctl, unsigned long count)
+{
+	return print_times(ctl, count, ionclock_unique);
+}
+
+/* The whole command line is checked before anything runs. */
+static int parse_commands(int argc, char **argv, struct invocation *inv,
+			  int *ninv)
+{
+	const struct command *cmd;
+	int i, n = 0, err;
+
+	for (i = 0; i < argc; i++) {
+		cmd = find_command(argv[i]);
+		if (!cmd) {
+			fail(argv[i], "unknown command");
+			return 2;
+		}
+		if (n == MAX_COMMANDS) {
+			fail(argv[i], "too many commands");
+			return 2;
+		}
+		inv[n].cmd = cmd;
+		inv[n].count = 1;
+		if (cmd->takes_count && i + 1 < argc &&
+		    !find_command(argv[i + 1])) {
+			err = parse_count(argv[i], argv[i + 1],
+					  &inv[n].count);
+			if (err)
+				return err;
+			i++;
+		}
+		n++;
+	}
+	*ninv = n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct invocation inv[MAX_COMMANDS];
+	struct ctl ctl = { .dev = IONCLOCK_DEFAULT_DEVICE };
+	int opt, ninv, i, err, ret = 0;
+	char bad[3];
+
+	opterr = 0;
+	while ((opt = getopt(argc, argv, "+hv")) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf(PROG " " IONCLOCKCTL_VERSION "\n");
+			return 0;
+		default:
+			snprintf(bad, sizeof(bad), "-%c", optopt);
+			fail(bad, "unknown option");
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc && argv[optind][0] == '/')
+		ctl.dev = argv[optind++];
+	if (optind == argc) {
+		fail("command", "none given");
+		usage(stderr);
+		return 2;
+	}
+	err = parse_commands(argc - optind, argv + optind, inv, &ninv);
+	if (err) {
+		usage(stderr);
+		return err;
+	}
+
+	err = ionclock_open(ctl.dev, &ctl.c);
+	if (err) {
+		fail(ctl.dev, ionclock_strerror(err));
+		return 1;
+	}
+	for (i = 0; i < ninv && !ret; i++)
+		ret = inv[i].cmd->run(&ctl, inv[i].count);
+	ionclock_close(ctl.c);
+
+	if (fflush(stdout) || ferror(stdout)) {
+		fail("stdout", strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Opening a device, checking its page, and everything around the read path
+ * that may make system calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The constant head of the page: is this a page this library can read? */
+static int ionclock_check_page(const volatile struct ionclock_page *p)
+{
+	if (p->magic != IONCLOCK_PAGE_MAGIC || p->size != IONCLOCK_PAGE_SIZE)
+		return -ENODEV;
+	if (p->version != IONCLOCK_ABI_VERSION)
+		return -EPROTO;
+	switch (p->counter_id) {
+	case IONCLOCK_COUNTER_TSC:
+#ifdef IONCLOCK_HAVE_TSC
+		return 0;
+#else
+		return -EOPNOTSUPP;
+#endif
+	case IONCLOCK_COUNTER_MONOTONIC_RAW:
+		return 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+int ionclock_open(const char *path, struct ionclock **out)
+{
+	struct ionclock *c;
+	struct stat st;
+	void *map;
+	int err;
+
+	if (!path)
+		path = IONCLOCK_DEFAULT_DEVICE;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->fd < 0) {
+		err = -errno;
+		goto err_open;
+	}
+	/* A short regular file would map, then SIGBUS on the first read. */
+	if (fstat(c->fd, &st) < 0) {
+		err = -errno;
+		goto err_map;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		err = -ENODEV;
+		goto err_map;
+	}
+	map = mmap(NULL, IONCLOCK_PAGE_SIZE, PROT_READ, MAP_SHARED, c->fd, 0);
+	if (map == MAP_FAILED) {
+		err = -errno;
+		goto err_map;
+	}
+	c->page = map;
+	err = ionclock_check_page(c->page);
+	if (err)
+		goto err_page;
+	c->counter_id = c->page->counter_id;
+	*out = c;
+	return 0;
+
+err_page:
+	munmap(map, IONCLOCK_PAGE_SIZE);
+err_map:
+	close(c->fd);
+err_open:
+	free(c);
+	return err;
+}
+
+void ionclock_close(struct ionclock *c)
+{
+	if (!c)
+		return;
+	munmap((void *)c->page, IONCLOCK_PAGE_SIZE);
+	close(c->fd);
+	free(c);
+}
+
+int ionclock_info(struct ionclock *c, struct ionclock_info *info)
+{
+	/* The kernel refuses non-zero flags and reserved fields. */
+	memset(info, 0, sizeof(*info));
+	if (ioctl(c->fd, IONCLOCK_IOC_GET_INFO, info) < 0)
+		return -errno;
+	return 0;
+}
+
+int ionclock_fd(struct ionclock *c)
+{
+	return c->fd;
+}
+
+const volatile struct ionclock_page *ionclock_page(struct ionclock *c)
+{
+	return c->page;
+}
+
+const char *ionclock_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case ENODEV:
+		return "not an ionclock device";
+	case EPROTO:
+		return "unsupported ionclock page ABI or counter";
+	case EOPNOTSUPP:
+		return "the device's counter cannot be read on this CPU";
+	case EAGAIN:
+		return "no valid time yet (the PHC has not been sampled)";
+	case ENODATA:
+		return "no error bound published";
+	default:
+		return strerror(err);
+	}
+}

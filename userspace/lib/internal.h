@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the library's files share, and what the host unit tests reach into:
+ * the handle's layout and the page read loop, which works on any mapped
+ * page, not only one from a device.
+ */
+#ifndef IONCLOCK_INTERNAL_H
+#define IONCLOCK_INTERNAL_H
+
+#include <stdint.h>
+
+#include "ionclock.h"
+
+#define IONCLOCK_HIDDEN		__attribute__((visibility("hidden")))
+
+#if defined(__x86_64__) || defined(__i386__)
+#define IONCLOCK_HAVE_TSC	1
+#endif
+
+/* Read-loop passes before giving up on the page and calling read(). */
+#define IONCLOCK_READ_TRIES	1000
+
+struct ionclock {
+	int fd;
+	uint8_t counter_id;
+	const volatile struct ionclock_page *page;
+};
+
+/**
+ * struct ionclock_snap - one consistent copy of the fields a reader needs
+ * @counter: the counter, read inside the same sequence window
+ * @counter_base: the rest as in struct ionclock_page
+ */
+struct ionclock_snap {
+	uint64_t counter;
+	uint64_t counter_base;
+	uint64_t time_base_ns;
+	uint64_t time_mult;
+	uint32_t time_shift;
+	uint32_t flags;
+	uint64_t error_bound_ns;
+	uint64_t error_growth_frac32;
+};
+
+IONCLOCK_HIDDEN int ionclock_page_snap(const volatile struct ionclock_page *p,
+				       uint8_t counter_id,
+				       struct ionclock_snap *s);
+IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);
+IONCLOCK_HIDDEN uint64_t ionclock_snap_bound(const struct ionclock_snap *s,
+					     uint64_t tai_ns);
+
+#endif /* IONCLOCK_INTERNAL_H */

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The read path: the READ PROTOCOL of <linux/ionclock.h>.  The loop copies
+ * a handful of fields and reads the counter; the arithmetic comes after it,
+ * and a page that stays mid-update falls back to read() on the device.
+ */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef IONCLOCK_HAVE_TSC
+static inline uint64_t ionclock_rdtsc_ordered(void)
+{
+	uint32_t lo, hi;
+
+	/*
+	 * The first lfence keeps the TSC read below the page loads (READ
+	 * PROTOCOL step 3).  The second keeps the seq_count re-read below the
+	 * TSC read, which rdtsc alone does not: a re-read satisfied early could
+	 * miss an update anchored before our counter value.
+	 */
+	asm volatile("lfence; rdtsc; lfence" : "=a" (lo), "=d" (hi) : : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void ionclock_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+#else
+static inline void ionclock_cpu_relax(void)
+{
+}
+#endif
+
+static inline uint64_t ionclock_counter_read(uint8_t counter_id)
+{
+	struct timespec ts;
+
+#ifdef IONCLOCK_HAVE_TSC
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		return ionclock_rdtsc_ordered();
+#else
+	(void)counter_id;	/* ionclock_open() refused the TSC */
+#endif
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES. */
+int ionclock_page_snap(const volatile struct ionclock_page *p,
+		       uint8_t counter_id, struct ionclock_snap *s)
+{
+	unsigned int tries;
+	uint32_t seq;
+
+	for (tries = 0; tries < IONCLOCK_READ_TRIES; tries++) {
+		seq = p->seq_count;
+		if (seq & 1) {
+			ionclock_cpu_relax();
+			continue;
+		}
+		/* pairs with smp_wmb() in ionclock_page_publish() */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s->flags = p->flags;
+		s->counter_base = p->counter_base;
+		s->time_base_ns = p->time_base_ns;
+		s->time_mult = p->time_mult;
+		s->time_shift = p->time_shift;
+		s->error_bound_ns = p->error_bound_ns;
+		s->error_growth_frac32 = p->error_growth_frac32;
+		s->counter = ionclock_counter_read(counter_id);
+		/* pairs with smp_mb() in ionclock_page_publish() */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (p->seq_count == seq)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+uint64_t ionclock_snap_time(const struct ionclock_snap *s)
+{
+	uint64_t delta = s->counter - s->counter_base;
+
+	/* A counter behind the base (another CPU's TSC a hair slow) is 0. */
+	if ((int64_t)delta < 0)
+		delta = 0;
+	return s->time_base_ns +
+	       (uint64_t)(((unsigned __int128)delta * s->time_mult) >>
+			  s->time_shift);
+}
+
+uint64_t ionclock_snap_bound(const struct ionclock_snap *s, uint64_t tai_ns)
+{
+	uint64_t elapsed = tai_ns - s->time_base_ns;
+	uint64_t growth = (uint64_t)(((unsigned __int128)elapsed *
+				      s->error_growth_frac32) >> 32);
+	uint64_t bound = s->error_bound_ns + growth;
+
+	return bound < growth ? UINT64_MAX : bound;
+}
+
+static int ionclock_read_one(int fd, struct ionclock_reading *r)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, r, sizeof(*r));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*r) ? 0 : -EIO;
+}
+
+/*
+ * The page stayed mid-update: ask the kernel, which reads the same page.
+ * read() lifts tai_ns past every earlier reading and moves latest_ns along
+ * with it but not earliest_ns, so earliest_ns + (latest_ns - tai_ns) is the
+ * page's time at the read, which keeps this result in order with page
+ * reads.  (Were both ends lifted, it would be tai_ns itself.)
+ */
+static int ionclock_fallback(struct ionclock *c, int64_t *tai_ns,
+			     int64_t *earliest, int64_t *latest)
+{
+	struct ionclock_reading r;
+	uint64_t bound, t;
+	int err;
+
+	err = ionclock_read_one(c->fd, &r);
+	if (err)
+		return err;
+	if (!(r.flags & IONCLOCK_FLAG_VALID))
+		return -EAGAIN;
+	bound = r.latest_ns - r.tai_ns;
+	t = r.earliest_ns + bound;
+	*tai_ns = (int64_t)t;
+	if (!earliest)
+		return 0;
+	if (!(r.flags & IONCLOCK_FLAG_BOUND_VALID))
+		return -ENODATA;
+	*earliest = (int64_t)r.earliest_ns;
+	*latest = (int64_t)(t + bound);
+	return 0;
+}
+
+int ionclock_now(struct ionclock *c, int64_t *tai_ns)
+{
+	struct ionclock_snap s;
+
+	if (ionclock_page_snap(c->page, c->counter_id, &s))
+		return ionclock_fallback(c, tai_ns, NULL, NULL);
+	if (!(s.flags & IONCLOCK_FLAG_VALID))
+		return -EAGAIN;
+	*tai_ns = (int64_t)ionclock_snap_time(&s);
+	return 0;
+}
+
+int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
+			 int64_t *earliest, int64_t *latest)
+{
+	struct ionclock_snap s;
+	uint64_t t, bound;
+
+	if (ionclock_page_snap(c->page, c->counter_id, &s))
+		return ionclock_fallback(c, tai_ns, earliest, latest);
+	if (!(s.flags & IONCLOCK_FLAG_VALID))
+		return -EAGAIN;
+	t = ionclock_snap_time(&s);
+	*tai_ns = (int64_t)t;
+	if (!(s.flags & IONCLOCK_FLAG_BOUND_VALID))
+		return -ENODATA;
+	bound = ionclock_snap_bound(&s, t);
+	*earliest = (int64_t)(t - (bound < t ? bound : t));
+	*latest = t + bound < t || t + bound > INT64_MAX ?
+		  INT64_MAX : (int64_t)(t + bound);
+	return 0;
+}
+
+int ionclock_unique(struct ionclock *c, int64_t *tai_ns)
+{
+	struct ionclock_reading r;
+	int err;
+
+	err = ionclock_read_one(c->fd, &r);
+	if (err)
+		return err;
+	if (!(r.flags & IONCLOCK_FLAG_VALID))
+		return -EAGAIN;
+	*tai_ns = (int64_t)r.tai_ns;
+	return 0;
+}
