@@ -25,16 +25,13 @@
 #endif
 #include "engine.h"
 
-typedef unsigned __int128 ionclock_u128;
-typedef __int128 ionclock_s128;
-
 #define FRAC40		((s64)1 << 40)
 #define NSEC_PER_SEC_U	1000000000ULL
 
 /* a * b / c with a 128-bit intermediate; saturates instead of trapping. */
 static u64 ionclock_mul_div(u64 a, u64 b, u64 c)
 {
-	ionclock_u128 p = (ionclock_u128)a * b;
+	unsigned __int128 p = (unsigned __int128)a * b;
 
 	if (!c || (u64)(p >> 64) >= c)
 		return ~0ULL;
@@ -68,7 +65,7 @@ static s64 frac40_from_ppb(u64 ppb)
 /* ns * (1 + rate): the nominal duration ns seen by a clock running at rate. */
 static s64 scale_by_rate(s64 ns, s64 rate_frac40)
 {
-	ionclock_s128 p = (ionclock_s128)ns * rate_frac40;
+	__int128 p = (__int128)ns * rate_frac40;
 
 	return ns + (s64)(p >> 40);
 }
@@ -80,12 +77,12 @@ u64 ionclock_mapping_eval(const struct ionclock_mapping *m, u64 counter)
 	if ((s64)delta < 0)
 		delta = 0;
 	return m->time_base_ns +
-	       (u64)(((ionclock_u128)delta * m->mult) >> m->shift);
+	       (u64)(((unsigned __int128)delta * m->mult) >> m->shift);
 }
 
 u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta)
 {
-	return (u64)(((ionclock_u128)delta * e->nominal_mult) >> e->shift);
+	return (u64)(((unsigned __int128)delta * e->nominal_mult) >> e->shift);
 }
 
 /* Nominal ns from counter a to counter b (signed). */
@@ -134,7 +131,7 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 {
 	const struct ionclock_sample *last = &e->win[e->n - 1];
 	s64 xs[IONCLOCK_WINDOW], y[IONCLOCK_WINDOW], mx = 0, my = 0;
-	ionclock_s128 sxx = 0, sxy = 0;
+	__int128 sxx = 0, sxy = 0;
 	u32 i, n = e->n;
 
 	for (i = 0; i < n; i++) {
@@ -148,12 +145,12 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 	mx /= (s64)n;
 	my /= (s64)n;
 	for (i = 0; i < n; i++) {
-		sxx += (ionclock_s128)(xs[i] - mx) * (xs[i] - mx);
-		sxy += (ionclock_s128)(xs[i] - mx) * (y[i] - my);
+		sxx += (__int128)(xs[i] - mx) * (xs[i] - mx);
+		sxy += (__int128)(xs[i] - mx) * (y[i] - my);
 	}
-	while (sxx > ((ionclock_s128)1 << 62) ||
-	       sxy > ((ionclock_s128)1 << 62) ||
-	       sxy < -((ionclock_s128)1 << 62)) {
+	while (sxx > ((__int128)1 << 62) ||
+	       sxy > ((__int128)1 << 62) ||
+	       sxy < -((__int128)1 << 62)) {
 		sxx >>= 1;
 		sxy >>= 1;
 	}
@@ -171,7 +168,7 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 	for (i = 0; i < n; i++) {
 		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
 		s64 fit = f->y0 +
-			  (s64)(((ionclock_s128)x * f->freq_frac40) >> 40);
+			  (s64)(((__int128)x * f->freq_frac40) >> 40);
 		u64 r = abs_s64(y[i] - fit);
 
 		if (r > f->residual_ns)
@@ -290,7 +287,7 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	s64 max_slew = frac40_from_ppb(e->params.max_slew_ppb);
 	s64 slew = 0, off = 0, rate;
 	u64 p, growth_ppb;
-	ionclock_s128 mult;
+	__int128 mult;
 
 	if (!e->published) {
 		if (!e->n)
@@ -320,8 +317,8 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			slew = -max_slew;
 	}
 	rate = e->freq_frac40 + slew;
-	mult = (ionclock_s128)e->nominal_mult +
-	       (((ionclock_s128)e->nominal_mult * rate) >> 40);
+	mult = (__int128)e->nominal_mult +
+	       (((__int128)e->nominal_mult * rate) >> 40);
 	if (mult < 1)
 		mult = 1;	/* a positive rate is what keeps time forward */
 

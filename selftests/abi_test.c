@@ -130,7 +130,7 @@ TEST_F(dev, ioctl_reserved_refused)
 	struct ionclock_info info;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(info.reserved); i++) {
 		memset(&info, 0, sizeof(info));
 		info.reserved[i] = 1;
 		EXPECT_EQ(-1, ioctl(self->fd, IONCLOCK_IOC_GET_INFO, &info));

@@ -16,6 +16,9 @@
 #ifndef CLOCK_INVALID
 #define CLOCK_INVALID -1
 #endif
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 #define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
 
 static inline const char *test_env(const char *name, const char *def)

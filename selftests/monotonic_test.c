@@ -63,8 +63,8 @@ TEST(per_cpu)
 
 struct cross {
 	struct ionclock *c;
-	_Atomic int64_t latest;	/* largest time any thread has returned */
-	_Atomic long failures;
+	atomic_llong latest;	/* largest time any thread has returned */
+	atomic_long failures;
 };
 
 struct cross_reader_arg {
@@ -85,7 +85,8 @@ static void *cross_reader(void *arg)
 
 	pin(a->cpu);
 	for (i = 0; i < READS_PER_CPU; i++) {
-		int64_t seen = atomic_load(&x->latest), now, cur;
+		long long seen = atomic_load(&x->latest), cur;
+		int64_t now;
 
 		if (ionclock_now(x->c, &now)) {
 			atomic_fetch_add(&x->failures, 1);

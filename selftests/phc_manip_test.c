@@ -83,7 +83,7 @@ static long param(const char *name)
 	return v;
 }
 
-static int phc_ctl(const char *args)
+static int run_phc_ctl(const char *args)
 {
 	char cmd[256];
 
@@ -137,7 +137,7 @@ FIXTURE_TEARDOWN(manip)
 	TH_LOG("%ld reads during the test, %ld backward",
 	       atomic_load(&self->r.reads), atomic_load(&self->r.backward));
 	EXPECT_EQ(0, atomic_load(&self->r.backward));
-	phc_ctl("freq 0");
+	run_phc_ctl("freq 0");
 	ionclock_close(self->r.c);
 	close(self->fd);
 }
@@ -174,7 +174,7 @@ TEST_F(manip, converges)
 	if (!limit)
 		limit = 1000000 / slew_ppm + 20;
 	before = offset_ns(self->r.c, self->fd);
-	ASSERT_EQ(0, phc_ctl(variant->action));
+	ASSERT_EQ(0, run_phc_ctl(variant->action));
 	if (limit > 60) {
 		/* Too slow to wait out: check the offset closes at the rate. */
 		sleep(5);

@@ -136,6 +136,8 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 suite abi abi_test
 suite monotonic monotonic_test
 suite sandwich sandwich_test
+# Not a test: the cost of each way of reading the time, for the record.
+read_cost
 check "ionclockctl status reports tracking" \
 	sh -c 'ionclockctl status | tee /dev/stderr | grep -qx "state tracking"'
 check "ionclockctl rejects an unknown command with exit 2" \
@@ -152,6 +154,7 @@ check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
 suite sandwich_raw sandwich_test
+read_cost
 check "unload" unload
 
 # ---- Two PHCs, one of them broken: the e1000e's runs 2.5x fast.
