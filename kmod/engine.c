@@ -198,14 +198,25 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->samples_rejected++;
 		return;
 	}
-	/* A reading much slower than the recent best carries mostly delay. */
+	/*
+	 * A reading much slower than the recent best carries mostly delay:
+	 * drop it.  If they keep coming, the PHC read has become slower for
+	 * good; then the old brackets no longer say what a good read is, and
+	 * are forgotten.
+	 */
 	for (i = 0; i < e->n; i++)
 		if (e->win[i].half_width < min_hw)
 			min_hw = e->win[i].half_width;
 	if (e->n >= IONCLOCK_MIN_FIT && s->half_width > 4 * min_hw + 1) {
-		e->samples_rejected++;
-		return;
+		if (++e->rejected_in_row < IONCLOCK_MIN_FIT) {
+			e->samples_rejected++;
+			return;
+		}
+		for (i = 0; i < e->n; i++)
+			if (e->win[i].half_width < s->half_width)
+				e->win[i].half_width = s->half_width;
 	}
+	e->rejected_in_row = 0;
 
 	if (e->n >= IONCLOCK_MIN_FIT) {
 		u64 pred = predict(e, e->fit_counter, e->fit_phc_ns,
@@ -274,11 +285,19 @@ void ionclock_engine_lost(struct ionclock_engine *e)
 	e->n = 0;
 }
 
+/*
+ * Whether the publisher steers toward the fit.  After a step the fit starts
+ * again from one sample, and one sample cannot tell a stepped PHC from one
+ * that now runs at a wrong rate: the published time runs on the trusted
+ * rate, neither stepping nor slewing, until IONCLOCK_MIN_FIT samples have
+ * shown the new PHC time to be plausible.  Only before anything is trusted
+ * (STARTING) is there nothing better to run on than the PHC's first reads.
+ */
 static bool following(const struct ionclock_engine *e)
 {
-	return e->n &&
-	       (e->state == IONCLOCK_ENGINE_TRACKING ||
-		e->state == IONCLOCK_ENGINE_STARTING);
+	if (e->state == IONCLOCK_ENGINE_STARTING)
+		return e->n > 0;
+	return e->state == IONCLOCK_ENGINE_TRACKING && e->n >= IONCLOCK_MIN_FIT;
 }
 
 void ionclock_engine_publish(struct ionclock_engine *e, u64 now,

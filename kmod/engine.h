@@ -129,6 +129,8 @@ struct ionclock_engine {
 	s64 offset_ns;
 	s64 slew_frac40;
 
+	u32 rejected_in_row;
+
 	u64 samples_taken;
 	u64 samples_rejected;
 	u64 steps_detected;

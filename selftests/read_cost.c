@@ -135,9 +135,10 @@ int main(int argc, char **argv)
 		perror(ptp);
 		return 1;
 	}
-	for (i = 0; i < ARRAY_SIZE(ways); i++) {
+	for (i = 0; i < ARRAY_SIZE(ways); i++)
 		ns[i] = median_ns(&x, ways[i].fn, ways[i].calls);
-		printf("read-cost: %-30s %10.1f ns/call  %8.2fx vdso  ionclock_now is %8.2fx faster\n",
+	for (i = 0; i < ARRAY_SIZE(ways); i++) {
+		printf("read-cost: %-30s %10.1f ns/call  %7.2fx vdso  %7.2fx ionclock_now\n",
 		       ways[i].name, ns[i], ns[i] / ns[0], ns[i] / ns[1]);
 	}
 	ionclock_close(x.c);
