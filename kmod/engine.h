@@ -147,4 +147,10 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			     struct ionclock_bound *bound);
 s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e);
 
+/* page_fill.c */
+struct ionclock_page;
+void ionclock_page_fill(struct ionclock_page *p,
+			const struct ionclock_engine *e,
+			const struct ionclock_bound *b, bool phc_gone);
+
 #endif /* IONCLOCK_ENGINE_H */

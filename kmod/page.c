@@ -41,20 +41,6 @@ void ionclock_page_free(struct ionclock_dev *idev)
 	idev->vpage = NULL;
 }
 
-static u32 page_state(const struct ionclock_engine *e)
-{
-	switch (e->state) {
-	case IONCLOCK_ENGINE_TRACKING:
-		return IONCLOCK_STATE_TRACKING;
-	case IONCLOCK_ENGINE_HOLDOVER:
-		return IONCLOCK_STATE_HOLDOVER;
-	case IONCLOCK_ENGINE_UNRELIABLE:
-		return IONCLOCK_STATE_UNRELIABLE;
-	default:
-		return IONCLOCK_STATE_STARTING;
-	}
-}
-
 /*
  * Publish the engine's next mapping.  The mapping is anchored at a counter
  * value read after the sequence count has gone odd, so a reader whose
@@ -68,7 +54,6 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	struct ionclock_engine *e = &idev->engine;
 	struct ionclock_page *p = idev->vpage;
 	struct ionclock_bound b = {};
-	u32 flags = 0;
 	u64 now;
 
 	lockdep_assert_held(&idev->lock);
@@ -78,32 +63,7 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	smp_mb(); /* pairs with the reader's smp_rmb() before its recheck */
 	now = ionclock_counter_read();
 	ionclock_engine_publish(e, now, &b);
-
-	if (e->published)
-		flags |= IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
-	if (idev->phc.gone)
-		flags |= IONCLOCK_FLAG_PHC_GONE;
-	if (e->offset_ns)
-		flags |= IONCLOCK_FLAG_SLEWING;
-	p->flags = flags;
-	p->state = page_state(e);
-	p->generation = e->generation;
-	p->counter_base = e->map.counter_base;
-	p->time_base_ns = e->map.time_base_ns;
-	p->time_mult = e->map.mult;
-	p->time_shift = e->map.shift;
-	p->error_bound_ns = b.total_ns;
-	p->error_growth_frac32 = b.growth_frac32;
-	p->error_bracket_ns = b.bracket_ns;
-	p->error_residual_ns = b.residual_ns;
-	p->error_slew_ns = b.slew_ns;
-	p->error_upstream_ns = b.upstream_ns;
-	p->phc_freq_ppb = ionclock_engine_freq_ppb(e);
-	p->phc_offset_ns = e->offset_ns;
-	p->last_sample_counter = e->n ? e->win[e->n - 1].counter : 0;
-	p->samples_taken = e->samples_taken;
-	p->samples_rejected = e->samples_rejected;
-	p->steps_detected = e->steps_detected;
+	ionclock_page_fill(p, e, &b, idev->phc.gone);
 
 	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
 	WRITE_ONCE(p->seq_count, p->seq_count + 1);

@@ -65,9 +65,10 @@ static const struct command commands[] = {
 	  true, cmd_unique },
 };
 
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define NCOMMANDS	ARRAY_SIZE(commands)
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	size_t i;
 
@@ -134,7 +135,7 @@ static const char *state_name(uint32_t state)
 		[IONCLOCK_STATE_UNRELIABLE] = "unreliable",
 	};
 
-	if (state < sizeof(names) / sizeof(names[0]))
+	if (state < ARRAY_SIZE(names))
 		return names[state];
 	return "unknown";
 }
@@ -152,22 +153,21 @@ static const char *counter_name(uint32_t id)
 }
 
 /* A consistent copy of the whole page, per the READ PROTOCOL. */
-static int page_copy(const volatile struct ionclock_page *p,
-		     struct ionclock_page *out)
+static int page_copy(const struct ionclock_page *p, struct ionclock_page *out)
 {
 	unsigned int tries;
 	uint32_t seq;
 
 	for (tries = 0; tries < 100000; tries++) {
-		seq = p->seq_count;
+		seq = __atomic_load_n(&p->seq_count, __ATOMIC_RELAXED);
 		if (seq & 1)
 			continue;
 		/* pairs with smp_wmb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		memcpy(out, (const void *)p, sizeof(*out));
+		memcpy(out, p, sizeof(*out));
 		/* pairs with smp_mb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (p->seq_count == seq)
+		if (__atomic_load_n(&p->seq_count, __ATOMIC_RELAXED) == seq)
 			return 0;
 	}
 	return -EBUSY;
@@ -243,7 +243,7 @@ static int cmd_status(struct ctl *ctl, unsigned long count)
 		fail(ctl->dev, ionclock_strerror(err));
 		return 1;
 	}
-	err = page_copy(ionclock_page(ctl->c), &pg);
+	err = page_copy((const void *)ionclock_page(ctl->c), &pg);
 	if (err) {
 		fail(ctl->dev, "the page never held still");
 		return 1;
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "+hv")) != -1) {
 		switch (opt) {
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		case 'v':
 			printf(PROG " " IONCLOCKCTL_VERSION "\n");
@@ -386,7 +386,7 @@ int main(int argc, char **argv)
 		default:
 			snprintf(bad, sizeof(bad), "-%c", optopt);
 			fail(bad, "unknown option");
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
@@ -394,12 +394,12 @@ int main(int argc, char **argv)
 		ctl.dev = argv[optind++];
 	if (optind == argc) {
 		fail("command", "none given");
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	err = parse_commands(argc - optind, argv + optind, inv, &ninv);
 	if (err) {
-		usage(stderr);
+		print_usage(stderr);
 		return err;
 	}
 

@@ -27,7 +27,7 @@ int main(void)
 	const struct unit_case *c;
 
 	printf("TAP version 13\n");
-	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(suites); i++) {
 		for (c = suites[i]; c->name; c++) {
 			struct unit u = { .name = c->name };
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine.h"
+
 struct unit {
 	const char *name;
 	unsigned int failures;
@@ -21,6 +23,18 @@ struct unit_case {
 	const char *name;
 	void (*run)(struct unit *u);
 };
+
+/* The module's default policies (kmod/main.c), as the engine sees them. */
+static const struct ionclock_params module_defaults = {
+	.max_slew_ppb = 500000,
+	.slew_time_ms = 1000,
+	.step_threshold_ns = 1000000,
+	.step_forward = true,
+	.max_freq_ppb = 1000000,
+	.drift_ppb = 15000,
+};
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* Stops a case after this many failed expectations (the rest is noise). */
 #define UNIT_MAX_REPORTS	10

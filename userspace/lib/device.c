@@ -15,7 +15,7 @@
 #include "internal.h"
 
 /* The constant head of the page: is this a page this library can read? */
-static int ionclock_check_page(const volatile struct ionclock_page *p)
+static int ionclock_check_page(const struct ionclock_page *p)
 {
 	if (p->magic != IONCLOCK_PAGE_MAGIC || p->size != IONCLOCK_PAGE_SIZE)
 		return -ENODEV;
@@ -106,6 +106,7 @@ int ionclock_fd(struct ionclock *c)
 	return c->fd;
 }
 
+/* volatile for callers that poll fields without the read protocol. */
 const volatile struct ionclock_page *ionclock_page(struct ionclock *c)
 {
 	return c->page;

@@ -20,10 +20,13 @@
 /* Read-loop passes before giving up on the page and calling read(). */
 #define IONCLOCK_READ_TRIES	1000
 
+/* Read with READ_ONCE-style loads for the sequence count only. */
+#define IONCLOCK_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
 struct ionclock {
 	int fd;
 	uint8_t counter_id;
-	const volatile struct ionclock_page *page;
+	const struct ionclock_page *page;
 };
 
 /**
@@ -42,7 +45,7 @@ struct ionclock_snap {
 	uint64_t error_growth_frac32;
 };
 
-IONCLOCK_HIDDEN int ionclock_page_snap(const volatile struct ionclock_page *p,
+IONCLOCK_HIDDEN int ionclock_page_snap(const struct ionclock_page *p,
 				       uint8_t counter_id,
 				       struct ionclock_snap *s);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);

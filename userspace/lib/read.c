@@ -50,19 +50,23 @@ static inline uint64_t ionclock_counter_read(uint8_t counter_id)
 }
 
 /* Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES. */
-int ionclock_page_snap(const volatile struct ionclock_page *p,
+int ionclock_page_snap(const struct ionclock_page *p,
 		       uint8_t counter_id, struct ionclock_snap *s)
 {
 	unsigned int tries;
 	uint32_t seq;
 
 	for (tries = 0; tries < IONCLOCK_READ_TRIES; tries++) {
-		seq = p->seq_count;
+		seq = IONCLOCK_READ_ONCE(p->seq_count);
 		if (seq & 1) {
 			ionclock_cpu_relax();
 			continue;
 		}
-		/* pairs with smp_wmb() in ionclock_page_publish() */
+		/*
+		 * pairs with smp_wmb() in ionclock_page_publish(); also keeps
+		 * the compiler from hoisting the plain loads below out of the
+		 * loop
+		 */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s->flags = p->flags;
 		s->counter_base = p->counter_base;
@@ -74,7 +78,7 @@ int ionclock_page_snap(const volatile struct ionclock_page *p,
 		s->counter = ionclock_counter_read(counter_id);
 		/* pairs with smp_mb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (p->seq_count == seq)
+		if (IONCLOCK_READ_ONCE(p->seq_count) == seq)
 			return 0;
 	}
 	return -EBUSY;
@@ -88,14 +92,14 @@ uint64_t ionclock_snap_time(const struct ionclock_snap *s)
 	if ((int64_t)delta < 0)
 		delta = 0;
 	return s->time_base_ns +
-	       (uint64_t)(((unsigned __int128)delta * s->time_mult) >>
+	       (uint64_t)(((__uint128_t)delta * s->time_mult) >>
 			  s->time_shift);
 }
 
 uint64_t ionclock_snap_bound(const struct ionclock_snap *s, uint64_t tai_ns)
 {
 	uint64_t elapsed = tai_ns - s->time_base_ns;
-	uint64_t growth = (uint64_t)(((unsigned __int128)elapsed *
+	uint64_t growth = (uint64_t)(((__uint128_t)elapsed *
 				      s->error_growth_frac32) >> 32);
 	uint64_t bound = s->error_bound_ns + growth;
 

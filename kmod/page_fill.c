@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the page says, given the engine: the mapping, the state, the error
+ * bound and the counters.  Plain C like engine.c, so the host tests publish
+ * pages exactly as the module does; the sequence count around it is the
+ * caller's (page.c).
+ */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+#include <linux/ionclock.h>
+
+#include "engine.h"
+
+static u32 page_state(const struct ionclock_engine *e)
+{
+	switch (e->state) {
+	case IONCLOCK_ENGINE_TRACKING:
+		return IONCLOCK_STATE_TRACKING;
+	case IONCLOCK_ENGINE_HOLDOVER:
+		return IONCLOCK_STATE_HOLDOVER;
+	case IONCLOCK_ENGINE_UNRELIABLE:
+		return IONCLOCK_STATE_UNRELIABLE;
+	default:
+		return IONCLOCK_STATE_STARTING;
+	}
+}
+
+void ionclock_page_fill(struct ionclock_page *p,
+			const struct ionclock_engine *e,
+			const struct ionclock_bound *b, bool phc_gone)
+{
+	/* Set once at attach time, not by the engine. */
+	u32 flags = p->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID;
+
+	if (e->published)
+		flags |= IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
+	if (phc_gone)
+		flags |= IONCLOCK_FLAG_PHC_GONE;
+	if (e->offset_ns)
+		flags |= IONCLOCK_FLAG_SLEWING;
+	p->flags = flags;
+	p->state = page_state(e);
+	p->generation = e->generation;
+	p->counter_base = e->map.counter_base;
+	p->time_base_ns = e->map.time_base_ns;
+	p->time_mult = e->map.mult;
+	p->time_shift = e->map.shift;
+	p->error_bound_ns = b->total_ns;
+	p->error_growth_frac32 = b->growth_frac32;
+	p->error_bracket_ns = b->bracket_ns;
+	p->error_residual_ns = b->residual_ns;
+	p->error_slew_ns = b->slew_ns;
+	p->error_upstream_ns = b->upstream_ns;
+	p->phc_freq_ppb = ionclock_engine_freq_ppb(e);
+	p->phc_offset_ns = e->offset_ns;
+	p->last_sample_counter = e->n ? e->win[e->n - 1].counter : 0;
+	p->samples_taken = e->samples_taken;
+	p->samples_rejected = e->samples_rejected;
+	p->steps_detected = e->steps_detected;
+}
