@@ -104,7 +104,7 @@ set -e
 if [ "$rc" = 124 ]; then
 	log "TIMEOUT after ${timeout_s}s"
 fi
-if grep -qx 'success' "$out/result" 2>/dev/null; then
+if tr -d '\r' <"$out/result" 2>/dev/null | grep -qx success; then
 	log "PASS"
 	exit 0
 fi
