@@ -41,8 +41,9 @@ run_vm() {
 }
 
 run_style() {
-	local cp=$top/build/cache/linux-source/scripts/checkpatch.pl bad=0 f
-	selftests/fetch-kselftest.sh build/cache/linux-source || return 1
+	local src=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}/linux-source
+	local cp=$src/scripts/checkpatch.pl bad=0 f
+	selftests/fetch-kselftest.sh "$src" || return 1
 	# Kernel code: checkpatch as it stands.
 	for f in kmod/*.[ch] uapi/linux/*.h; do
 		case "$f" in *.mod.c) continue ;; esac

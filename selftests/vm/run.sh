@@ -16,7 +16,8 @@ set -euo pipefail
 series=${1:?usage: run.sh <6.1|6.12> [check|demo]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${IONCLOCK_CACHE:-$top/build/cache}
+# Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
+cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
 
@@ -37,7 +38,7 @@ kdir=/usr/src/linux-headers-$abi
 
 mkdir -p "$cache" "$out"
 root=$cache/root-$abi
-if [ ! -e "$root/.done" ]; then
+if [ ! -e "$root/.done" ] || [ ! -d "$root/lib/modules/$abi/kernel" ]; then
 	log "fetching $img_pkg"
 	rm -rf "$root" && mkdir -p "$root"
 	(cd "$cache" && ls ./"${img_pkg}"_*.deb >/dev/null 2>&1 ||
