@@ -16,10 +16,13 @@ series=$(cat /series)
 pass=0
 fail=0
 skip=0
+checks_pass=0
+checks_fail=0
 
 say() { echo "ionclock-vm: $*"; }
 
 finish() {
+	echo "ionclock-suite: $series shell-checks pass=$checks_pass fail=$checks_fail skip=0"
 	say "totals $series pass=$pass fail=$fail skip=$skip"
 	if [ "$fail" = 0 ] && [ "$pass" -gt 0 ]; then
 		echo success >/dev/ttyS1
@@ -59,10 +62,12 @@ check() {
 	shift
 	if "$@" >/tmp/check 2>&1; then
 		echo "ok - $desc"
+		checks_pass=$((checks_pass + 1))
 		pass=$((pass + 1))
 	else
 		echo "not ok - $desc"
 		sed 's/^/# /' /tmp/check
+		checks_fail=$((checks_fail + 1))
 		fail=$((fail + 1))
 	fi
 }
