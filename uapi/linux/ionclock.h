@@ -142,12 +142,25 @@ struct ionclock_page {
 	__u64 error_slew_ns;
 	__u64 error_upstream_ns;
 
-	/* Leap seconds: TAI - UTC and the next scheduled change. */
-	__s32 tai_utc_offset_s;		/* TAI - UTC now, seconds */
+	/*
+	 * Leap seconds.  UTC = TAI - @tai_utc_offset_s before
+	 * @next_leap_tai_s and TAI - (@tai_utc_offset_s + @next_leap_delta_s)
+	 * from it on.  @next_leap_tai_s is the TAI second of the UTC midnight
+	 * that ends the day with the leap: for an inserted second (+1) the
+	 * TAI second before it is UTC 23:59:60; for a deleted one (-1) UTC
+	 * goes from 23:59:58 to 00:00:00.  The smeared UTC clock instead runs
+	 * linearly from the old to the new offset over @smear_window_s
+	 * centred on @next_leap_tai_s (so it never steps and never goes
+	 * backward).  The module keeps a passed leap in these fields until
+	 * its smear is over, then moves on to the next one; all of them are
+	 * meaningful only with IONCLOCK_FLAG_LEAP_VALID (a leap table has
+	 * been loaded and has not expired at @leap_expiry_tai_s).
+	 */
+	__s32 tai_utc_offset_s;		/* TAI - UTC before the leap, s */
 	__s32 next_leap_delta_s;	/* +1 inserted, -1 deleted, 0 none */
-	__u64 next_leap_tai_s;		/* TAI second at which it takes effect */
+	__u64 next_leap_tai_s;		/* see above; 0 if none scheduled */
 	__u64 leap_expiry_tai_s;	/* the leap table is valid until here */
-	__u32 smear_window_s;		/* UTC smear length ending at the leap */
+	__u32 smear_window_s;		/* UTC smear length, centred, s */
 	__u32 pad3;
 
 	/* Observability: the estimator's view of the PHC. */
@@ -214,6 +227,92 @@ struct ionclock_reading {
 	__u32 reserved[3];
 };
 
+/**
+ * struct ionclock_config - the engine's run-time policies
+ * @flags: must be 0
+ * @set: on IONCLOCK_IOC_SET_CONFIG, which fields to change
+ *	(IONCLOCK_CONFIG_*); others keep their value.  Ignored on GET.
+ * @poll_ms: PHC sampling period, 10 .. 10000 ms
+ * @max_slew_ppb: largest rate change used to close an offset,
+ *	1000 .. 100000000 ppb (0.1 ppm .. 10%)
+ * @step_threshold_ns: a reading this far from the prediction is a step,
+ *	1000 .. 10^12 ns
+ * @step_forward: 1: forward steps are applied at once; 0: slewed.
+ *	Backward steps are always slewed.
+ * @max_freq_ppb: a PHC further than this from the counter's nominal rate
+ *	is implausible and not followed, 1000 .. 100000000 ppb
+ * @drift_ppb: the counter's assumed drift for the error bound,
+ *	0 .. 1000000 ppb
+ * @upstream_error_ns: the PHC's own error against its reference, as the
+ *	PTP servo's owner reports it, 0 .. 10^12 ns; added to the bound
+ * @smear_window_s: length of the UTC smear, 0 (none) .. 172800 s
+ * @reserved: must be 0
+ *
+ * Changing anything needs CAP_SYS_TIME; an out-of-range value fails the
+ * whole call with -ERANGE and changes nothing.
+ */
+struct ionclock_config {
+	__u32 flags;
+	__u32 set;
+#define IONCLOCK_CONFIG_POLL		(1u << 0)
+#define IONCLOCK_CONFIG_MAX_SLEW	(1u << 1)
+#define IONCLOCK_CONFIG_STEP_THRESHOLD	(1u << 2)
+#define IONCLOCK_CONFIG_STEP_FORWARD	(1u << 3)
+#define IONCLOCK_CONFIG_MAX_FREQ	(1u << 4)
+#define IONCLOCK_CONFIG_DRIFT		(1u << 5)
+#define IONCLOCK_CONFIG_UPSTREAM_ERROR	(1u << 6)
+#define IONCLOCK_CONFIG_SMEAR_WINDOW	(1u << 7)
+#define IONCLOCK_CONFIG_ALL		0xffu
+	__u32 poll_ms;
+	__u32 max_slew_ppb;
+	__u64 step_threshold_ns;
+	__u32 step_forward;
+	__u32 max_freq_ppb;
+	__u32 drift_ppb;
+	__u32 smear_window_s;
+	__u64 upstream_error_ns;
+	__u64 reserved[6];
+};
+
+#define IONCLOCK_MAX_LEAPS	64
+
+/**
+ * struct ionclock_leap - one entry of a leap table
+ * @utc_s: Unix time (UTC) from which @tai_utc_offset_s applies: the
+ *	midnight after the leap, a multiple of 86400
+ * @tai_utc_offset_s: TAI - UTC from @utc_s on
+ * @reserved: must be 0
+ */
+struct ionclock_leap {
+	__u64 utc_s;
+	__s32 tai_utc_offset_s;
+	__u32 reserved;
+};
+
+/**
+ * struct ionclock_leap_table - the TAI - UTC history, as in leap-seconds.list
+ * @flags: must be 0
+ * @count: entries in @leaps, 1 .. IONCLOCK_MAX_LEAPS
+ * @expiry_utc_s: Unix time after which the table must not be trusted
+ * @leaps: sorted by @utc_s, strictly increasing, each offset +-1 from the
+ *	one before (the first, 1972-01-01, sets the base: 10 s)
+ * @reserved: must be 0
+ *
+ * Setting needs CAP_SYS_TIME; the kernel checks everything above and
+ * refuses a table that has already expired.
+ */
+struct ionclock_leap_table {
+	__u32 flags;
+	__u32 count;
+	__u64 expiry_utc_s;
+	struct ionclock_leap leaps[IONCLOCK_MAX_LEAPS];
+	__u64 reserved[4];
+};
+
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
+#define IONCLOCK_IOC_GET_CONFIG	_IOWR(IONCLOCK_IOC_MAGIC, 2, struct ionclock_config)
+#define IONCLOCK_IOC_SET_CONFIG	_IOW(IONCLOCK_IOC_MAGIC, 3, struct ionclock_config)
+#define IONCLOCK_IOC_GET_LEAPS	_IOWR(IONCLOCK_IOC_MAGIC, 4, struct ionclock_leap_table)
+#define IONCLOCK_IOC_SET_LEAPS	_IOW(IONCLOCK_IOC_MAGIC, 5, struct ionclock_leap_table)
 
 #endif /* _UAPI_LINUX_IONCLOCK_H */
