@@ -79,6 +79,14 @@ static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case IONCLOCK_IOC_GET_INFO:
 		return ionclock_get_info(idev, (void __user *)arg);
+	case IONCLOCK_IOC_GET_CONFIG:
+		return ionclock_ioctl_get_config(idev, (void __user *)arg);
+	case IONCLOCK_IOC_SET_CONFIG:
+		return ionclock_ioctl_set_config(idev, (void __user *)arg);
+	case IONCLOCK_IOC_GET_LEAPS:
+		return ionclock_ioctl_get_leaps(idev, (void __user *)arg);
+	case IONCLOCK_IOC_SET_LEAPS:
+		return ionclock_ioctl_set_leaps(idev, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -120,6 +128,7 @@ int ionclock_device_register(struct ionclock_dev *idev)
 	idev->misc.minor = MISC_DYNAMIC_MINOR;
 	idev->misc.name = idev->devname;
 	idev->misc.fops = &ionclock_fops;
+	idev->misc.groups = ionclock_groups;
 	/* Reading time needs no privilege. */
 	idev->misc.mode = 0444;
 	return misc_register(&idev->misc);

@@ -13,6 +13,7 @@
 #include <linux/ionclock.h>
 
 #include "engine.h"
+#include "leap.h"
 
 #define IONCLOCK_MAX_DEVICES	8
 
@@ -48,6 +49,12 @@ struct ionclock_phc {
  * @work: the periodic sampler
  * @last_unique: the largest value read() has returned
  * @state_reported: the engine state last reported in dmesg
+ * @poll_ms: sampling period (under @lock)
+ * @smear_window_s: UTC smear length published in the page (under @lock)
+ * @leaps: the loaded leap table, or NULL (under @lock)
+ * @kernel_tai_offset_s: CLOCK_TAI - CLOCK_REALTIME at attach, 0 if unset
+ * @last_good: when the last good sample was taken (jiffies)
+ * @last_reattach: when re-attaching was last tried (jiffies)
  */
 struct ionclock_dev {
 	int id;
@@ -61,6 +68,12 @@ struct ionclock_dev {
 	struct delayed_work work;
 	atomic64_t last_unique;
 	int state_reported;
+	unsigned int poll_ms;
+	u32 smear_window_s;
+	struct ionclock_leap_table *leaps;
+	s32 kernel_tai_offset_s;
+	unsigned long last_good;
+	unsigned long last_reattach;
 };
 
 /* Module parameters (main.c). */
@@ -77,6 +90,7 @@ u32 ionclock_counter_shift(void);
 
 /* phc.c */
 int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec);
+int ionclock_phc_reattach(struct ionclock_phc *phc);
 void ionclock_phc_detach(struct ionclock_phc *phc);
 int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 			struct ionclock_sample *best);
@@ -87,10 +101,21 @@ void ionclock_page_free(struct ionclock_dev *idev);
 void ionclock_page_publish(struct ionclock_dev *idev);
 int ionclock_page_read(struct ionclock_dev *idev,
 		       struct ionclock_reading *r);
+void ionclock_page_snapshot(struct ionclock_dev *idev,
+			    struct ionclock_page *copy);
 
 /* sampler.c */
 void ionclock_sampler_start(struct ionclock_dev *idev);
 void ionclock_sampler_stop(struct ionclock_dev *idev);
+
+/* control.c: the configuration and leap-table ioctls */
+long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg);
+long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg);
+long ionclock_ioctl_get_leaps(struct ionclock_dev *idev, void __user *arg);
+long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg);
+
+/* sysfs.c */
+extern const struct attribute_group *ionclock_groups[];
 
 /* device.c */
 int ionclock_device_register(struct ionclock_dev *idev);

@@ -53,6 +53,16 @@ static unsigned int drift_ppb = 15000;
 module_param(drift_ppb, uint, 0444);
 MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound)");
 
+/*
+ * Google's and AWS's public NTP smear leap seconds linearly over the 24 h
+ * from noon to noon; using the same window keeps ionclock's smeared UTC
+ * within a few ms of theirs.  (chrony's 62,500 s rate-limited smear is
+ * not linear, so no window matches it exactly.)
+ */
+static unsigned int smear_window_s = 86400;
+module_param(smear_window_s, uint, 0444);
+MODULE_PARM_DESC(smear_window_s, "UTC smear length, centred on the leap, s (default 86400: noon to noon, as Google and AWS)");
+
 static struct ionclock_dev *devices[IONCLOCK_MAX_DEVICES];
 
 static void ionclock_set_tai_offset(struct ionclock_page *p)
@@ -83,6 +93,8 @@ static struct ionclock_dev *ionclock_create(int id, const char *spec)
 	if (!idev)
 		return ERR_PTR(-ENOMEM);
 	idev->id = id;
+	idev->poll_ms = ionclock_poll_ms;
+	idev->smear_window_s = smear_window_s;
 	mutex_init(&idev->lock);
 	ionclock_engine_init(&idev->engine, ionclock_counter_nominal_mult(),
 			     ionclock_counter_shift(), &params);
@@ -118,6 +130,7 @@ static void ionclock_destroy(struct ionclock_dev *idev)
 	ionclock_sampler_stop(idev);
 	ionclock_phc_detach(&idev->phc);
 	ionclock_page_free(idev);
+	kfree(idev->leaps);
 	kfree(idev);
 }
 
@@ -139,7 +152,7 @@ static int __init ionclock_init(void)
 	if (ionclock_phc_timescale > IONCLOCK_TIMESCALE_UTC ||
 	    !ionclock_poll_ms || !ionclock_reads_per_sample ||
 	    ionclock_reads_per_sample > 64 || !max_slew_ppm ||
-	    max_slew_ppm > 100000 || !max_freq_ppm) {
+	    max_slew_ppm > 100000 || !max_freq_ppm || smear_window_s > 172800) {
 		pr_err("a parameter is out of range (see modinfo ionclock)\n");
 		return -EINVAL;
 	}

@@ -6,6 +6,7 @@
  */
 #include <linux/build_bug.h>
 #include <linux/gfp.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/stddef.h>
 
@@ -64,10 +65,34 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	now = ionclock_counter_read();
 	ionclock_engine_publish(e, now, &b);
 	ionclock_page_fill(p, e, &b, idev->phc.gone);
+	if (idev->leaps) {
+		struct ionclock_leap_state st;
+
+		ionclock_leaps_at(idev->leaps,
+				  div_u64(e->map.time_base_ns, NSEC_PER_SEC),
+				  idev->smear_window_s, &st);
+		ionclock_page_fill_leap(p, &st, idev->smear_window_s);
+	} else {
+		p->smear_window_s = idev->smear_window_s;
+	}
 
 	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
 	WRITE_ONCE(p->seq_count, p->seq_count + 1);
 	preempt_enable();
+}
+
+/* A consistent copy of the page, for sysfs. */
+void ionclock_page_snapshot(struct ionclock_dev *idev, struct ionclock_page *copy)
+{
+	const struct ionclock_page *p = idev->vpage;
+	u32 seq;
+
+	do {
+		seq = READ_ONCE(p->seq_count);
+		smp_rmb(); /* pairs with smp_wmb() in ionclock_page_publish() */
+		memcpy(copy, p, sizeof(*copy));
+		smp_rmb(); /* pairs with smp_mb() in ionclock_page_publish() */
+	} while ((seq & 1) || READ_ONCE(p->seq_count) != seq);
 }
 
 /* The reader side, for read(): the same loop as userspace's. */

@@ -114,11 +114,40 @@ static struct posix_clock *phc_validate(struct file *f)
 	return clk;
 }
 
-int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
+/* Open @path, check that it is a PHC that is not going away, note its names. */
+static int phc_open(struct ionclock_phc *phc, const char *path)
 {
 	struct ionclock_ptp_prefix *h;
-	char path[32];
 	struct file *f;
+
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	phc->clk = phc_validate(f);
+	if (!phc->clk) {
+		filp_close(f, NULL);
+		return -ENODEV;
+	}
+	h = to_prefix(phc->clk);
+	phc->file = f;
+	phc->index = MINOR(h->dev.devt);
+	phc->gone = false;
+
+	down_read(&phc->clk->rwsem);
+	if (phc->clk->zombie) {
+		up_read(&phc->clk->rwsem);
+		ionclock_phc_detach(phc);
+		return -ESHUTDOWN;
+	}
+	strscpy(phc->name, h->info->name, sizeof(phc->name));
+	up_read(&phc->clk->rwsem);
+	find_ifname(phc, &h->dev);
+	return 0;
+}
+
+int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
+{
+	char path[32];
 	int index, err;
 
 	if (!spec || !*spec) {
@@ -147,33 +176,39 @@ int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 		snprintf(path, sizeof(path), "/dev/ptp%d", index);
 	}
 
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		pr_err("phc=%s: cannot open %s: %ld\n", spec, path, PTR_ERR(f));
-		return PTR_ERR(f);
-	}
-	phc->clk = phc_validate(f);
-	if (!phc->clk) {
+	err = phc_open(phc, path);
+	if (err == -ENODEV)
 		pr_err("phc=%s: %s is not a PTP hardware clock\n", spec, path);
-		filp_close(f, NULL);
-		return -ENODEV;
-	}
-	h = to_prefix(phc->clk);
-	phc->file = f;
-	phc->index = MINOR(h->dev.devt);
-	phc->gone = false;
-
-	down_read(&phc->clk->rwsem);
-	if (phc->clk->zombie) {
-		up_read(&phc->clk->rwsem);
-		ionclock_phc_detach(phc);
+	else if (err == -ESHUTDOWN)
 		pr_err("phc=%s: the PHC is being removed\n", spec);
-		return -ENODEV;
+	else if (err)
+		pr_err("phc=%s: cannot open %s: %d\n", spec, path, err);
+	return err;
+}
+
+/*
+ * After the PHC went away, look for one with the same clock name (for a
+ * NIC, its MAC address): PCI rescan or a driver reload brings the same
+ * hardware back, possibly as another /dev/ptpN.
+ */
+int ionclock_phc_reattach(struct ionclock_phc *phc)
+{
+	struct ionclock_phc found = {};
+	char path[32];
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(path, sizeof(path), "/dev/ptp%d", i);
+		if (phc_open(&found, path))
+			continue;
+		if (phc->name[0] && !strcmp(found.name, phc->name)) {
+			ionclock_phc_detach(phc);
+			*phc = found;
+			return 0;
+		}
+		ionclock_phc_detach(&found);
 	}
-	strscpy(phc->name, h->info->name, sizeof(phc->name));
-	up_read(&phc->clk->rwsem);
-	find_ifname(phc, &h->dev);
-	return 0;
+	return -ENODEV;
 }
 
 void ionclock_phc_detach(struct ionclock_phc *phc)

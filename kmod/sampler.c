@@ -45,12 +45,20 @@ static void ionclock_sample_work(struct work_struct *work)
 	int err;
 
 	mutex_lock(&idev->lock);
-	err = ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);
+	if (idev->phc.gone && time_after(jiffies, idev->last_reattach + HZ)) {
+		idev->last_reattach = jiffies;
+		if (!ionclock_phc_reattach(&idev->phc))
+			pr_info("%s: %s is back as ptp%d\n", idev->devname,
+				idev->phc.name, idev->phc.index);
+	}
+	err = idev->phc.gone ? -ENODEV :
+	      ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);
 	if (!err) {
 		if (ionclock_phc_timescale == IONCLOCK_TIMESCALE_UTC)
 			s.phc_ns += (u64)idev->vpage->tai_utc_offset_s *
 				    NSEC_PER_SEC;
 		ionclock_engine_add_sample(&idev->engine, &s);
+		idev->last_good = jiffies;
 	} else if (err == -ENODEV || idev->phc.gone) {
 		idev->phc.gone = true;
 		if (idev->engine.state != IONCLOCK_ENGINE_HOLDOVER)
@@ -65,12 +73,14 @@ static void ionclock_sample_work(struct work_struct *work)
 	mutex_unlock(&idev->lock);
 
 	queue_delayed_work(system_unbound_wq, &idev->work,
-			   msecs_to_jiffies(ionclock_poll_ms));
+			   msecs_to_jiffies(READ_ONCE(idev->poll_ms)));
 }
 
 void ionclock_sampler_start(struct ionclock_dev *idev)
 {
 	idev->state_reported = -1;
+	idev->last_good = jiffies;
+	idev->last_reattach = jiffies;
 	INIT_DELAYED_WORK(&idev->work, ionclock_sample_work);
 	queue_delayed_work(system_unbound_wq, &idev->work, 0);
 }

@@ -160,6 +160,12 @@ check "load with phc=/dev/ptpN" load phc="$igb_ptp" max_slew_ppm=100000
 suite phc_manip phc_manip_test
 check "unload" unload
 
+# ---- Run-time configuration, leap tables (the PHC is stepped days ahead
+# to reach a leap), sysfs.
+check "load for control" load phc="$igb"
+suite control control_test
+check "unload" unload
+
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.
 check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
@@ -177,7 +183,6 @@ check "unload" unload
 # ---- Destructive, last: the PHC disappears under a live reader.
 check "load for removal" load phc="$igb"
 IONCLOCK_PCI=$igb_pci suite removal removal_test
-echo 1 >/sys/bus/pci/rescan
 check "no kernel warnings" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
 
 finish

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls that change how a device behaves: the engine's policies and
+ * the leap table.  Reading them needs nothing; changing them needs
+ * CAP_SYS_TIME, as setting the system clock does.  Every argument is
+ * checked whole before anything changes.
+ */
+#include <linux/capability.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "ionclock.h"
+
+static bool reserved_zero(const __u64 *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i])
+			return false;
+	return true;
+}
+
+long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_config cfg;
+	const struct ionclock_params *pp = &idev->engine.params;
+
+	if (copy_from_user(&cfg, arg, sizeof(cfg)))
+		return -EFAULT;
+	if (cfg.flags || !reserved_zero(cfg.reserved, ARRAY_SIZE(cfg.reserved)))
+		return -EINVAL;
+	memset(&cfg, 0, sizeof(cfg));
+	mutex_lock(&idev->lock);
+	cfg.poll_ms = idev->poll_ms;
+	cfg.max_slew_ppb = pp->max_slew_ppb;
+	cfg.step_threshold_ns = pp->step_threshold_ns;
+	cfg.step_forward = pp->step_forward;
+	cfg.max_freq_ppb = pp->max_freq_ppb;
+	cfg.drift_ppb = pp->drift_ppb;
+	cfg.upstream_error_ns = pp->upstream_ns;
+	cfg.smear_window_s = idev->smear_window_s;
+	mutex_unlock(&idev->lock);
+	return copy_to_user(arg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
+}
+
+static bool within(u64 v, u64 lo, u64 hi)
+{
+	return v >= lo && v <= hi;
+}
+
+/* -ERANGE if any field that @cfg->set names is out of its documented range. */
+static int check_config(const struct ionclock_config *cfg)
+{
+	u32 set = cfg->set;
+
+	if ((set & IONCLOCK_CONFIG_POLL) && !within(cfg->poll_ms, 10, 10000))
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_MAX_SLEW) &&
+	    !within(cfg->max_slew_ppb, 1000, 100000000))
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_STEP_THRESHOLD) &&
+	    !within(cfg->step_threshold_ns, 1000, 1000000000000ULL))
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_STEP_FORWARD) && cfg->step_forward > 1)
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_MAX_FREQ) &&
+	    !within(cfg->max_freq_ppb, 1000, 100000000))
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_DRIFT) && cfg->drift_ppb > 1000000)
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_UPSTREAM_ERROR) &&
+	    cfg->upstream_error_ns > 1000000000000ULL)
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_SMEAR_WINDOW) && cfg->smear_window_s > 172800)
+		return -ERANGE;
+	return 0;
+}
+
+long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_params *pp = &idev->engine.params;
+	struct ionclock_config cfg;
+	int err;
+
+	if (!capable(CAP_SYS_TIME))
+		return -EPERM;
+	if (copy_from_user(&cfg, arg, sizeof(cfg)))
+		return -EFAULT;
+	if (cfg.flags || (cfg.set & ~IONCLOCK_CONFIG_ALL) ||
+	    !reserved_zero(cfg.reserved, ARRAY_SIZE(cfg.reserved)))
+		return -EINVAL;
+	err = check_config(&cfg);
+	if (err)
+		return err;
+
+	mutex_lock(&idev->lock);
+	if (cfg.set & IONCLOCK_CONFIG_POLL)
+		idev->poll_ms = cfg.poll_ms;
+	if (cfg.set & IONCLOCK_CONFIG_MAX_SLEW)
+		pp->max_slew_ppb = cfg.max_slew_ppb;
+	if (cfg.set & IONCLOCK_CONFIG_STEP_THRESHOLD)
+		pp->step_threshold_ns = cfg.step_threshold_ns;
+	if (cfg.set & IONCLOCK_CONFIG_STEP_FORWARD)
+		pp->step_forward = cfg.step_forward;
+	if (cfg.set & IONCLOCK_CONFIG_MAX_FREQ)
+		pp->max_freq_ppb = cfg.max_freq_ppb;
+	if (cfg.set & IONCLOCK_CONFIG_DRIFT)
+		pp->drift_ppb = cfg.drift_ppb;
+	if (cfg.set & IONCLOCK_CONFIG_UPSTREAM_ERROR)
+		pp->upstream_ns = cfg.upstream_error_ns;
+	if (cfg.set & IONCLOCK_CONFIG_SMEAR_WINDOW)
+		idev->smear_window_s = cfg.smear_window_s;
+	/* Show the new bound and leap fields now, not at the next sample. */
+	ionclock_page_publish(idev);
+	mutex_unlock(&idev->lock);
+	return 0;
+}
+
+long ionclock_ioctl_get_leaps(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_leap_table *t;
+	long ret = 0;
+
+	t = memdup_user(arg, sizeof(*t));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (t->flags || !reserved_zero(t->reserved, ARRAY_SIZE(t->reserved))) {
+		kfree(t);
+		return -EINVAL;
+	}
+	mutex_lock(&idev->lock);
+	if (idev->leaps)
+		memcpy(t, idev->leaps, sizeof(*t));
+	else
+		ret = -ENODATA;
+	mutex_unlock(&idev->lock);
+	if (!ret && copy_to_user(arg, t, sizeof(*t)))
+		ret = -EFAULT;
+	kfree(t);
+	return ret;
+}
+
+long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_leap_table *t, *old;
+	int err;
+
+	if (!capable(CAP_SYS_TIME))
+		return -EPERM;
+	t = memdup_user(arg, sizeof(*t));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	err = ionclock_leaps_validate(t, ktime_get_real_seconds());
+	if (err) {
+		kfree(t);
+		return err;
+	}
+	mutex_lock(&idev->lock);
+	old = idev->leaps;
+	idev->leaps = t;
+	ionclock_page_publish(idev);
+	mutex_unlock(&idev->lock);
+	kfree(old);
+	pr_info("%s: leap table loaded: %u entries, TAI-UTC %d s, expires %llu\n",
+		idev->devname, t->count,
+		t->leaps[t->count - 1].tai_utc_offset_s, t->expiry_utc_s);
+	return 0;
+}
