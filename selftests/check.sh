@@ -27,6 +27,21 @@ run_unit() {
 	fi
 }
 
+# A host script printing TAP and a last line "<word>: N passed, N failed".
+run_script() {
+	local name=$1 out line
+	shift
+	out=$("$@" 2>&1)
+	echo "$out"
+	line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed" | tail -n 1)
+	if [ -n "$line" ]; then
+		record "host $name $(echo "$line" |
+			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2 skip=0/')"
+	else
+		record "host $name pass=0 fail=1 skip=0"
+	fi
+}
+
 run_vm() {
 	local series=$1 log=$top/build/vm-$1/console.log
 	if selftests/vm/run.sh "$series" check; then
@@ -51,13 +66,13 @@ run_style() {
 			bad=$((bad + 1))
 	done
 	# Userspace: kernel style too, less the rules that only make sense in
-	# the kernel (its types, and volatile: the page is memory the kernel
-	# writes, and userspace has no READ_ONCE()).
+	# the kernel (its types and attribute macros, and volatile: the page is
+	# memory the kernel writes, and userspace has no READ_ONCE()).
 	for f in userspace/*.c userspace/*/*.[ch] selftests/*.[ch] \
 		 selftests/unit/*.[ch]; do
 		[ -e "$f" ] || continue
 		perl "$cp" --no-tree --quiet --terse --show-types \
-			--ignore PREFER_KERNEL_TYPES,VOLATILE,NEW_TYPEDEFS -f "$f" ||
+			--ignore PREFER_KERNEL_TYPES,VOLATILE,NEW_TYPEDEFS,PREFER_DEFINED_ATTRIBUTE_MACRO -f "$f" ||
 			bad=$((bad + 1))
 	done
 	if [ "$bad" = 0 ]; then
@@ -90,6 +105,7 @@ all)
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
 	run_unit
+	run_script ctl selftests/ctl_test.sh
 	run_vm 6.1
 	run_vm 6.12
 	;;

@@ -84,16 +84,55 @@ struct bad_value {
 	void (*apply)(struct ionclock_config *cfg);
 };
 
-static void poll_too_fast(struct ionclock_config *c) { c->poll_ms = 9; }
-static void poll_too_slow(struct ionclock_config *c) { c->poll_ms = 10001; }
-static void slew_zero(struct ionclock_config *c) { c->max_slew_ppb = 0; }
-static void slew_huge(struct ionclock_config *c) { c->max_slew_ppb = 100000001; }
-static void step_tiny(struct ionclock_config *c) { c->step_threshold_ns = 999; }
-static void step_forward_2(struct ionclock_config *c) { c->step_forward = 2; }
-static void freq_zero(struct ionclock_config *c) { c->max_freq_ppb = 0; }
-static void drift_huge(struct ionclock_config *c) { c->drift_ppb = 1000001; }
-static void upstream_huge(struct ionclock_config *c) { c->upstream_error_ns = 1000000000001ULL; }
-static void smear_huge(struct ionclock_config *c) { c->smear_window_s = 172801; }
+static void poll_too_fast(struct ionclock_config *c)
+{
+	c->poll_ms = 9;
+}
+
+static void poll_too_slow(struct ionclock_config *c)
+{
+	c->poll_ms = 10001;
+}
+
+static void slew_zero(struct ionclock_config *c)
+{
+	c->max_slew_ppb = 0;
+}
+
+static void slew_huge(struct ionclock_config *c)
+{
+	c->max_slew_ppb = 100000001;
+}
+
+static void step_tiny(struct ionclock_config *c)
+{
+	c->step_threshold_ns = 999;
+}
+
+static void step_forward_2(struct ionclock_config *c)
+{
+	c->step_forward = 2;
+}
+
+static void freq_zero(struct ionclock_config *c)
+{
+	c->max_freq_ppb = 0;
+}
+
+static void drift_huge(struct ionclock_config *c)
+{
+	c->drift_ppb = 1000001;
+}
+
+static void upstream_huge(struct ionclock_config *c)
+{
+	c->upstream_error_ns = 1000000000001ULL;
+}
+
+static void smear_huge(struct ionclock_config *c)
+{
+	c->smear_window_s = 172801;
+}
 
 TEST_F(ctl, config_out_of_range_refused_whole)
 {

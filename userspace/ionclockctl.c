@@ -21,51 +21,59 @@
 #include <unistd.h>
 
 #include "ionclock.h"
+#include "ionclockctl.h"
 
 #ifndef IONCLOCKCTL_VERSION
 #define IONCLOCKCTL_VERSION	"1"
 #endif
 
-#define PROG			"ionclockctl"
 #define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
-#define NSEC_PER_SEC		1000000000LL
 #define MAX_COUNT		1000000UL
 #define MAX_COMMANDS		64
 /* Reads around each reference clock read; the tightest pair is kept. */
 #define OFFSET_TRIES		5
 
-struct ctl {
-	const char *dev;
-	struct ionclock *c;
-};
-
+/*
+ * A command takes the words after it up to the next command name.  check()
+ * validates them before anything runs (returns 0 or 2); run() returns 0 or
+ * 1.  Commands that need no device (leap check) run without opening one.
+ */
 struct command {
 	const char *name;
 	const char *args;
 	const char *help;
-	bool takes_count;
-	int (*run)(struct ctl *ctl, unsigned long count);
+	bool needs_device;
+	int (*check)(const char *name, int argc, char **argv);
+	int (*run)(struct ctl *ctl, int argc, char **argv);
 };
 
 struct invocation {
 	const struct command *cmd;
-	unsigned long count;
+	int argc;
+	char **argv;
 };
 
-static int cmd_status(struct ctl *ctl, unsigned long count);
-static int cmd_read(struct ctl *ctl, unsigned long count);
-static int cmd_unique(struct ctl *ctl, unsigned long count);
+static int check_none(const char *name, int argc, char **argv);
+static int check_count(const char *name, int argc, char **argv);
+static int cmd_status(struct ctl *ctl, int argc, char **argv);
+static int cmd_read(struct ctl *ctl, int argc, char **argv);
+static int cmd_unique(struct ctl *ctl, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "status", "", "device, PHC, state, time and offsets", false,
-	  cmd_status },
+	{ "status", "", "device, PHC, state, time and offsets", true,
+	  check_none, cmd_status },
 	{ "read", " [count]", "print tai_ns from the page (count times)",
-	  true, cmd_read },
+	  true, check_count, cmd_read },
 	{ "unique", " [count]", "print machine-wide unique tai_ns via read()",
-	  true, cmd_unique },
+	  true, check_count, cmd_unique },
+	{ "leap", " show|load [file]|check [file]",
+	  "show the leap table, load a leap-seconds.list, or only verify one",
+	  true, check_leap, cmd_leap },
+	{ "config", " [key value]...",
+	  "print the engine's run-time settings, or set some (CAP_SYS_TIME)",
+	  true, check_config, cmd_config },
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NCOMMANDS	ARRAY_SIZE(commands)
 
 static void print_usage(FILE *f)
@@ -82,12 +90,11 @@ static void print_usage(FILE *f)
 		"\n"
 		"commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s%-*s %s\n", commands[i].name,
-			(int)(15 - strlen(commands[i].name)), commands[i].args,
-			commands[i].help);
+		fprintf(f, "  %s%s\n        %s\n", commands[i].name,
+			commands[i].args, commands[i].help);
 }
 
-static void fail(const char *context, const char *reason)
+void fail(const char *context, const char *reason)
 {
 	fprintf(stderr, PROG ": %s: %s\n", context, reason);
 }
@@ -102,28 +109,64 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-/* Returns 0, or 2 after saying what is wrong with @s. */
-static int parse_count(const char *cmd, const char *s, unsigned long *out)
+/*
+ * Parse an unsigned decimal in [lo, hi].  Returns 0, or 2 after saying
+ * whether @s is malformed or out of range.
+ */
+int parse_u64(const char *ctx, const char *what, const char *s,
+	      uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char msg[128];
+	char msg[160];
 	char *end;
-	unsigned long v;
+	unsigned long long v;
 
 	errno = 0;
-	v = strtoul(s, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end) {
-		snprintf(msg, sizeof(msg), "'%s' is not a count", s);
-		fail(cmd, msg);
+		snprintf(msg, sizeof(msg), "'%s' is not a number (%s)", s,
+			 what);
+		fail(ctx, msg);
 		return 2;
 	}
-	if (errno == ERANGE || v < 1 || v > MAX_COUNT) {
-		snprintf(msg, sizeof(msg), "count '%s' out of range 1..%lu", s,
-			 MAX_COUNT);
-		fail(cmd, msg);
+	if (errno == ERANGE || v < lo || v > hi) {
+		snprintf(msg, sizeof(msg),
+			 "%s '%s' out of range %" PRIu64 "..%" PRIu64, what, s,
+			 lo, hi);
+		fail(ctx, msg);
 		return 2;
 	}
 	*out = v;
 	return 0;
+}
+
+static unsigned long count_arg(int argc, char **argv)
+{
+	uint64_t v = 1;
+
+	if (argc)
+		parse_u64(argv[-1], "count", argv[0], 1, MAX_COUNT, &v);
+	return v;
+}
+
+static int check_none(const char *name, int argc, char **argv)
+{
+	if (argc) {
+		fail(name, "takes no arguments");
+		return 2;
+	}
+	(void)argv;
+	return 0;
+}
+
+static int check_count(const char *name, int argc, char **argv)
+{
+	uint64_t v;
+
+	if (argc > 1) {
+		fail(name, "takes at most a count");
+		return 2;
+	}
+	return argc ? parse_u64(name, "count", argv[0], 1, MAX_COUNT, &v) : 0;
 }
 
 static const char *state_name(uint32_t state)
@@ -153,7 +196,7 @@ static const char *counter_name(uint32_t id)
 }
 
 /* A consistent copy of the whole page, per the READ PROTOCOL. */
-static int page_copy(const struct ionclock_page *p, struct ionclock_page *out)
+int page_copy(const struct ionclock_page *p, struct ionclock_page *out)
 {
 	unsigned int tries;
 	uint32_t seq;
@@ -229,7 +272,7 @@ static void print_str(const char *key, const char *v)
 	printf("%s %s\n", key, v[0] ? v : "-");
 }
 
-static int cmd_status(struct ctl *ctl, unsigned long count)
+static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	int64_t t, earliest, latest, phc_to_tai = 0;
 	struct ionclock_info info;
@@ -237,7 +280,8 @@ static int cmd_status(struct ctl *ctl, unsigned long count)
 	char phc[32];
 	int err, fd;
 
-	(void)count;
+	(void)argc;
+	(void)argv;
 	err = ionclock_info(ctl->c, &info);
 	if (err) {
 		fail(ctl->dev, ionclock_strerror(err));
@@ -324,24 +368,25 @@ static int print_times(struct ctl *ctl, unsigned long count,
 	return 0;
 }
 
-static int cmd_read(struct ctl *ctl, unsigned long count)
+static int cmd_read(struct ctl *ctl, int argc, char **argv)
 {
-	return print_times(ctl, count, ionclock_now);
+	return print_times(ctl, count_arg(argc, argv), ionclock_now);
 }
 
-static int cmd_unique(struct ctl *ctl, unsigned long count)
+static int cmd_unique(struct ctl *ctl, int argc, char **argv)
 {
-	return print_times(ctl, count, ionclock_unique);
+	return print_times(ctl, count_arg(argc, argv), ionclock_unique);
 }
+
 
 /* The whole command line is checked before anything runs. */
 static int parse_commands(int argc, char **argv, struct invocation *inv,
 			  int *ninv)
 {
 	const struct command *cmd;
-	int i, n = 0, err;
+	int i = 0, n = 0, err;
 
-	for (i = 0; i < argc; i++) {
+	while (i < argc) {
 		cmd = find_command(argv[i]);
 		if (!cmd) {
 			fail(argv[i], "unknown command");
@@ -352,15 +397,13 @@ static int parse_commands(int argc, char **argv, struct invocation *inv,
 			return 2;
 		}
 		inv[n].cmd = cmd;
-		inv[n].count = 1;
-		if (cmd->takes_count && i + 1 < argc &&
-		    !find_command(argv[i + 1])) {
-			err = parse_count(argv[i], argv[i + 1],
-					  &inv[n].count);
-			if (err)
-				return err;
+		inv[n].argv = &argv[++i];
+		while (i < argc && !find_command(argv[i]))
 			i++;
-		}
+		inv[n].argc = &argv[i] - inv[n].argv;
+		err = cmd->check(cmd->name, inv[n].argc, inv[n].argv);
+		if (err)
+			return err;
 		n++;
 	}
 	*ninv = n;
@@ -403,13 +446,18 @@ int main(int argc, char **argv)
 		return err;
 	}
 
-	err = ionclock_open(ctl.dev, &ctl.c);
-	if (err) {
-		fail(ctl.dev, ionclock_strerror(err));
-		return 1;
+	for (i = 0; i < ninv && !ret; i++) {
+		if (inv[i].cmd->needs_device &&
+		    !(inv[i].argc && !strcmp(inv[i].argv[0], "check")) &&
+		    !ctl.c) {
+			err = ionclock_open(ctl.dev, &ctl.c);
+			if (err) {
+				fail(ctl.dev, ionclock_strerror(err));
+				return 1;
+			}
+		}
+		ret = inv[i].cmd->run(&ctl, inv[i].argc, inv[i].argv);
 	}
-	for (i = 0; i < ninv && !ret; i++)
-		ret = inv[i].cmd->run(&ctl, inv[i].count);
 	ionclock_close(ctl.c);
 
 	if (fflush(stdout) || ferror(stdout)) {

@@ -164,6 +164,15 @@ check "unload" unload
 # to reach a leap), sysfs.
 check "load for control" load phc="$igb"
 suite control control_test
+leapfile=/tmp/leap-seconds.list
+make-leapfile.sh $(($(date +%s) + 100 * 86400)) >$leapfile
+check "ionclockctl leap load takes a valid file" ionclockctl leap load $leapfile
+check "ionclockctl leap show reports it" \
+	sh -c 'ionclockctl leap show | grep -qx "leap_valid yes"'
+check "ionclockctl config sets the upstream error" \
+	sh -c 'ionclockctl config upstream_error_ns 2500 | grep -qx "upstream_error_ns 2500"'
+check "ionclockctl config refuses poll_ms 5 with exit 2" \
+	sh -c 'ionclockctl config poll_ms 5; [ $? = 2 ]'
 check "unload" unload
 
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ionclockctl's grammar and file checks, on the host (no device needed):
+# exit codes 0/1/2, distinct messages for malformed and out-of-range
+# numbers, and leap-seconds.list verification (hash, expiry, format).
+# TAP, then "ctl: N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+ctl=$top/userspace/ionclockctl
+mk=$top/selftests/make-leapfile.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 pass=0 fail=0
+
+# expect <description> <exit code> <stderr/stdout pattern> -- command...
+expect() {
+	local desc=$1 code=$2 pattern=$3 rc
+	shift 4
+	n=$((n + 1))
+	"$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" = "$code" ] && grep -qE -- "$pattern" "$tmp/out"; then
+		echo "ok $n - $desc"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n - $desc (exit $rc, wanted $code and /$pattern/)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+}
+
+future=$(($(date +%s) + 200 * 86400))
+"$mk" "$future" >"$tmp/good.list"
+"$mk" "$future" $(( (future / 86400 - 100) * 86400 )) 38 >"$tmp/extra.list"
+"$mk" "$(($(date +%s) - 86400))" >"$tmp/expired.list"
+sed 's/^\(3692217600\t\)37/\138/' "$tmp/good.list" >"$tmp/tampered.list"
+grep -v '^#@' "$tmp/good.list" >"$tmp/noexpiry.list"
+sed 's/^#h.*/#h	1234/' "$tmp/good.list" >"$tmp/badhash.list"
+printf '2272060800 10\nnot a line\n' >"$tmp/garbage.list"
+
+expect "a valid file is accepted" 0 'leap_file_valid yes' -- \
+	"$ctl" leap check "$tmp/good.list"
+expect "it has the real history: 28 entries up to 37 s" 0 \
+	'leap_file_tai_utc_offset_s 37' -- "$ctl" leap check "$tmp/good.list"
+expect "a scheduled leap adds an entry" 0 'leap_file_entries 29' -- \
+	"$ctl" leap check "$tmp/extra.list"
+expect "an expired file is refused, with its date" 1 'expired on [0-9-]+' -- \
+	"$ctl" leap check "$tmp/expired.list"
+expect "edited data fails the hash" 1 'hash mismatch' -- \
+	"$ctl" leap check "$tmp/tampered.list"
+expect "a short hash line is malformed" 1 'line [0-9]+: malformed' -- \
+	"$ctl" leap check "$tmp/badhash.list"
+expect "a missing expiry line is named" 1 '#@ expiry line missing' -- \
+	"$ctl" leap check "$tmp/noexpiry.list"
+expect "garbage is malformed, with its line" 1 'line 2: malformed' -- \
+	"$ctl" leap check "$tmp/garbage.list"
+expect "a missing file says so" 1 'No such file' -- \
+	"$ctl" leap check "$tmp/nonexistent"
+if [ -r /usr/share/zoneinfo/leap-seconds.list ]; then
+	# tzdata's file: its hash must check out; then only expiry can stop it.
+	expect "tzdata's own file passes its hash check" \
+		"$("$ctl" leap check >/dev/null 2>&1; echo $?)" \
+		'leap_file_valid yes|expired on' -- "$ctl" leap check
+	sed '0,/^[0-9]/s/^\([0-9]*[ \t]*\)10/\111/' \
+		/usr/share/zoneinfo/leap-seconds.list >"$tmp/tz-tampered.list"
+	expect "tzdata's file with one digit changed fails the hash" 1 \
+		'hash mismatch' -- "$ctl" leap check "$tmp/tz-tampered.list"
+fi
+expect "leap takes one file at most" 2 'at most one file' -- \
+	"$ctl" leap check a b
+expect "leap needs a verb" 2 'needs show, load' -- "$ctl" leap
+expect "a malformed number is called malformed" 2 "'x5' is not a number" -- \
+	"$ctl" config poll_ms x5
+expect "an out-of-range number is called out of range" 2 \
+	"poll_ms '5' out of range 10..10000" -- "$ctl" config poll_ms 5
+expect "an unknown config key is named" 2 'bogus: unknown config key' -- \
+	"$ctl" config bogus 1
+expect "config wants pairs" 2 'key value pairs' -- "$ctl" config poll_ms
+expect "read's count is range-checked" 2 "count '0' out of range" -- \
+	"$ctl" read 0
+expect "an unknown command exits 2" 2 'frobnicate: unknown command' -- \
+	"$ctl" frobnicate
+expect "an unknown option exits 2" 2 '-x: unknown option' -- "$ctl" -x status
+expect "-v prints the version" 0 '^ionclockctl ' -- "$ctl" -v
+expect "-h lists the commands" 0 'leap show\|load' -- "$ctl" -h
+expect "a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none status
+
+echo "1..$n"
+echo "ctl: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclockctl config [key value]...: print the engine's run-time settings,
+ * or change some.  The ranges are the uapi's; the kernel checks them again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "ionclockctl.h"
+
+struct config_key {
+	const char *name;
+	uint32_t bit;
+	size_t offset;
+	size_t size;
+	uint64_t lo, hi;
+};
+
+#define KEY(_name, _bit, _lo, _hi)					\
+	{ #_name, IONCLOCK_CONFIG_##_bit,				\
+	  offsetof(struct ionclock_config, _name),			\
+	  sizeof(((struct ionclock_config *)0)->_name), _lo, _hi }
+
+static const struct config_key keys[] = {
+	KEY(poll_ms, POLL, 10, 10000),
+	KEY(max_slew_ppb, MAX_SLEW, 1000, 100000000),
+	KEY(step_threshold_ns, STEP_THRESHOLD, 1000, 1000000000000ULL),
+	KEY(step_forward, STEP_FORWARD, 0, 1),
+	KEY(max_freq_ppb, MAX_FREQ, 1000, 100000000),
+	KEY(drift_ppb, DRIFT, 0, 1000000),
+	KEY(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL),
+	KEY(smear_window_s, SMEAR_WINDOW, 0, 172800),
+};
+
+#define NKEYS	ARRAY_SIZE(keys)
+
+static const struct config_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static uint64_t get_field(const struct ionclock_config *cfg,
+			  const struct config_key *k)
+{
+	const char *p = (const char *)cfg + k->offset;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (k->size == sizeof(v32)) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v64, p, sizeof(v64));
+	return v64;
+}
+
+static void set_field(struct ionclock_config *cfg, const struct config_key *k,
+		      uint64_t v)
+{
+	char *p = (char *)cfg + k->offset;
+	uint32_t v32 = (uint32_t)v;
+
+	if (k->size == sizeof(v32))
+		memcpy(p, &v32, sizeof(v32));
+	else
+		memcpy(p, &v, sizeof(v));
+}
+
+/* Fills @cfg from key/value pairs; 0, or 2 after saying what is wrong. */
+static int parse_pairs(int argc, char **argv, struct ionclock_config *cfg)
+{
+	const struct config_key *k;
+	uint64_t v;
+	int i, err;
+
+	if (argc % 2) {
+		fail("config", "expects key value pairs");
+		return 2;
+	}
+	for (i = 0; i < argc; i += 2) {
+		k = find_key(argv[i]);
+		if (!k) {
+			fail(argv[i], "unknown config key");
+			return 2;
+		}
+		err = parse_u64("config", k->name, argv[i + 1], k->lo, k->hi,
+				&v);
+		if (err)
+			return err;
+		set_field(cfg, k, v);
+		cfg->set |= k->bit;
+	}
+	return 0;
+}
+
+int check_config(const char *name, int argc, char **argv)
+{
+	struct ionclock_config cfg;
+
+	(void)name;
+	memset(&cfg, 0, sizeof(cfg));
+	return parse_pairs(argc, argv, &cfg);
+}
+
+int cmd_config(struct ctl *ctl, int argc, char **argv)
+{
+	int fd = ionclock_fd(ctl->c);
+	struct ionclock_config cfg;
+	size_t i;
+
+	if (argc) {
+		memset(&cfg, 0, sizeof(cfg));
+		parse_pairs(argc, argv, &cfg);
+		if (ioctl(fd, IONCLOCK_IOC_SET_CONFIG, &cfg)) {
+			fail(ctl->dev, errno == EPERM ?
+			     "changing the configuration needs CAP_SYS_TIME" :
+			     strerror(errno));
+			return 1;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if (ioctl(fd, IONCLOCK_IOC_GET_CONFIG, &cfg)) {
+		fail(ctl->dev, strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < NKEYS; i++)
+		printf("%s %" PRIu64 "\n", keys[i].name,
+		       get_field(&cfg, &keys[i]));
+	return 0;
+}
