@@ -13,19 +13,6 @@ what=${1:-all}
 
 record() { echo "ionclock-suite: $*" >>"$results/host.txt"; }
 
-run_unit() {
-	local out
-	out=$(make -s -C selftests/unit run 2>&1)
-	echo "$out"
-	local line
-	line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
-	if [ -n "$line" ]; then
-		record "host unit $(echo "$line" |
-			sed -E 's/unit: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2 skip=0/')"
-	else
-		record "host unit pass=0 fail=1 skip=0"
-	fi
-}
 
 # A host script printing TAP and a last line "<word>: N passed, N failed".
 run_script() {
@@ -104,13 +91,13 @@ all)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
-	run_unit
+	run_script unit make -s -C selftests/unit run
 	run_script ctl selftests/ctl_test.sh
 	run_vm 6.1
 	run_vm 6.12
 	;;
 unit)
-	run_unit
+	run_script unit make -s -C selftests/unit run
 	;;
 vm)
 	selftests/vm/install-deps.sh || exit 1
