@@ -18,6 +18,7 @@ uint64_t unit_seed(void)
 static const struct unit_case *const suites[] = {
 	unit_engine_cases,
 	unit_read_cases,
+	unit_utc_cases,
 };
 
 int main(void)

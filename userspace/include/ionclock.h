@@ -16,6 +16,7 @@
 #define IONCLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 #include <linux/ionclock.h>
 
 #ifdef __cplusplus
@@ -23,6 +24,79 @@ extern "C" {
 #endif
 
 #define IONCLOCK_DEFAULT_DEVICE	IONCLOCK_DEVICE_PREFIX "0"
+
+/*
+ * The clocks of ionclock_gettime().  All of them are the page's TAI time
+ * seen through the leap-second fields of <linux/ionclock.h>; they never go
+ * backward except where said.
+ *
+ * IONCLOCK_TAI: TAI since 1970-01-01 00:00:00 TAI, as ionclock_now().
+ *
+ * IONCLOCK_UTC: smeared UTC, on the Unix scale.  Over the page's
+ *	smear_window_s centred on next_leap_tai_s it runs linearly from
+ *	TAI - tai_utc_offset_s to TAI - (tai_utc_offset_s + next_leap_delta_s)
+ *	(exactly: the correction is delta * elapsed_ns / window_s, rounded
+ *	toward zero), so it never steps and never goes backward; *leap_flag is
+ *	1 while the smear runs.  With a window of 0 there is no smear and it
+ *	reads as IONCLOCK_UTC_STRICT: an inserted second repeats 23:59:59 and
+ *	so goes back by 1 s once (as CLOCK_REALTIME does), with *leap_flag 1
+ *	during the repeat.
+ *
+ * IONCLOCK_UTC_STRICT: UTC with its leap seconds, on the Unix scale.  During
+ *	an inserted second (23:59:60) tv_sec holds the value of 23:59:59 a
+ *	second time, tv_nsec runs on from 0, and *leap_flag is 1: "this is
+ *	23:59:60".  A deleted second is not there: 23:59:58 is followed by
+ *	00:00:00.  Outside an inserted second *leap_flag is 0.
+ *
+ * Without IONCLOCK_FLAG_LEAP_VALID (no leap table loaded, or it expired),
+ * both UTC clocks are TAI - tai_utc_offset_s when the page has
+ * IONCLOCK_FLAG_TAI_OFFSET_VALID, with no leap; without that flag too they
+ * fail with -ENODATA.
+ */
+#define IONCLOCK_TAI		0
+#define IONCLOCK_UTC		1
+#define IONCLOCK_UTC_STRICT	2
+
+/* Longest single sleep of ionclock_wait_until_after(), ns. */
+#define IONCLOCK_WAIT_CHUNK_NS	100000000LL
+
+/**
+ * struct ionclock_status - a device's state at one moment
+ * @state: IONCLOCK_STATE_* from the page
+ * @flags: IONCLOCK_FLAG_* from the page
+ * @generation: the page's disruption marker
+ * @counter_id: IONCLOCK_COUNTER_* the mapping is a function of
+ * @tai_ns: TAI time when the page was read, ns (0 without IONCLOCK_FLAG_VALID)
+ * @bound_ns: error bound at @tai_ns, ns; -1 without IONCLOCK_FLAG_BOUND_VALID
+ * @tai_utc_offset_s: the page's leap fields, as in struct ionclock_page
+ * @next_leap_delta_s: see @tai_utc_offset_s
+ * @next_leap_tai_s: see @tai_utc_offset_s
+ * @leap_expiry_tai_s: see @tai_utc_offset_s
+ * @smear_window_s: see @tai_utc_offset_s
+ * @phc_index: N of the followed /dev/ptpN, -1 once it is gone
+ * @phc_timescale: IONCLOCK_TIMESCALE_* the PHC is taken to run on
+ * @phc_name: the PHC driver's clock name, NUL-terminated
+ * @ifname: the PHC's network interface if known, NUL-terminated
+ * @reserved: 0
+ */
+struct ionclock_status {
+	uint32_t state;
+	uint32_t flags;
+	uint32_t generation;
+	uint32_t counter_id;
+	int64_t tai_ns;
+	int64_t bound_ns;
+	int32_t tai_utc_offset_s;
+	int32_t next_leap_delta_s;
+	uint64_t next_leap_tai_s;
+	uint64_t leap_expiry_tai_s;
+	uint32_t smear_window_s;
+	int32_t phc_index;
+	uint32_t phc_timescale;
+	char phc_name[32];
+	char ifname[16];
+	uint32_t reserved[9];
+};
 
 /* An open device and its mapped page; opaque. */
 struct ionclock;
@@ -71,6 +145,63 @@ int ionclock_now(struct ionclock *c, int64_t *tai_ns);
  */
 int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 			 int64_t *earliest, int64_t *latest);
+
+/**
+ * ionclock_gettime() - the current time on one of ionclock's clocks
+ * @c: handle from ionclock_open()
+ * @clock: IONCLOCK_TAI, IONCLOCK_UTC or IONCLOCK_UTC_STRICT (see above)
+ * @ts: where the time is stored (tv_nsec in [0, 999999999])
+ * @leap_flag: where the clock's leap indication is stored (see above);
+ *	may be NULL
+ *
+ * The same read as ionclock_now(): no system call on the TSC counter, no
+ * allocation, no lock.  The leap fields are read in the same sequence
+ * window as the mapping.
+ *
+ * Return: 0; -EINVAL for an unknown @clock; -ENODATA for a UTC clock when
+ * the page knows no TAI - UTC offset; -EPROTO when the page's leap fields
+ * make no sense (a leap other than +-1 s); else as ionclock_now().
+ */
+int ionclock_gettime(struct ionclock *c, int clock, struct timespec *ts,
+		     int *leap_flag);
+
+/**
+ * ionclock_after() - is a TAI time certainly in the past?
+ * @c: handle from ionclock_open()
+ * @tai_ns: the time, TAI ns
+ *
+ * Return: 1 if the earliest time the clock can be (the current time minus
+ * its error bound) is after @tai_ns, 0 if not, or a negative errno as
+ * ionclock_now_bounded() (-ENODATA: no bound published, so no answer).
+ */
+int ionclock_after(struct ionclock *c, int64_t tai_ns);
+
+/**
+ * ionclock_wait_until_after() - commit-wait: sleep until ionclock_after()
+ * @c: handle from ionclock_open()
+ * @tai_ns: the time, TAI ns
+ *
+ * Sleeps with clock_nanosleep(CLOCK_MONOTONIC) for what remains, in
+ * pieces of at most IONCLOCK_WAIT_CHUNK_NS so that a clock that slews,
+ * steps or loses its PHC meanwhile is looked at again.  A signal does not
+ * end the wait.
+ *
+ * Return: 0 once the earliest possible current time is after @tai_ns, or a
+ * negative errno as ionclock_after().
+ */
+int ionclock_wait_until_after(struct ionclock *c, int64_t tai_ns);
+
+/**
+ * ionclock_status() - the device's state, time, bound and PHC identity
+ * @c: handle from ionclock_open()
+ * @st: filled in; the page fields are one consistent copy
+ *
+ * Reads the page and issues IONCLOCK_IOC_GET_INFO: a system call, for
+ * monitoring rather than the hot path.
+ *
+ * Return: 0, or the negative errno of the ioctl or of the fallback read().
+ */
+int ionclock_status(struct ionclock *c, struct ionclock_status *st);
 
 /**
  * ionclock_unique() - a TAI time no other reader of the device ever gets

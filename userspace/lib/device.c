@@ -35,23 +35,22 @@ static int ionclock_check_page(const struct ionclock_page *p)
 	}
 }
 
-int ionclock_open(const char *path, struct ionclock **out)
+/*
+ * Opens and maps into a handle the caller provides: the LD_PRELOAD drop-in
+ * keeps its handle in static storage, because its first call may come from
+ * inside malloc().
+ */
+int ionclock_init(struct ionclock *c, const char *path)
 {
-	struct ionclock *c;
 	struct stat st;
 	void *map;
 	int err;
 
 	if (!path)
 		path = IONCLOCK_DEFAULT_DEVICE;
-	c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0) {
-		err = -errno;
-		goto err_open;
-	}
+	if (c->fd < 0)
+		return -errno;
 	/* A short regular file would map, then SIGBUS on the first read. */
 	if (fstat(c->fd, &st) < 0) {
 		err = -errno;
@@ -71,24 +70,43 @@ int ionclock_open(const char *path, struct ionclock **out)
 	if (err)
 		goto err_page;
 	c->counter_id = c->page->counter_id;
-	*out = c;
 	return 0;
 
 err_page:
 	munmap(map, IONCLOCK_PAGE_SIZE);
 err_map:
 	close(c->fd);
-err_open:
-	free(c);
 	return err;
+}
+
+void ionclock_fini(struct ionclock *c)
+{
+	munmap((void *)c->page, IONCLOCK_PAGE_SIZE);
+	close(c->fd);
+}
+
+int ionclock_open(const char *path, struct ionclock **out)
+{
+	struct ionclock *c;
+	int err;
+
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = ionclock_init(c, path);
+	if (err) {
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
 }
 
 void ionclock_close(struct ionclock *c)
 {
 	if (!c)
 		return;
-	munmap((void *)c->page, IONCLOCK_PAGE_SIZE);
-	close(c->fd);
+	ionclock_fini(c);
 	free(c);
 }
 
@@ -128,7 +146,7 @@ const char *ionclock_strerror(int err)
 	case EAGAIN:
 		return "no valid time yet (the PHC has not been sampled)";
 	case ENODATA:
-		return "no error bound published";
+		return "no error bound or TAI - UTC offset published";
 	default:
 		return strerror(err);
 	}

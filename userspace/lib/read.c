@@ -5,6 +5,7 @@
  * and a page that stays mid-update falls back to read() on the device.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,9 +50,14 @@ static inline uint64_t ionclock_counter_read(uint8_t counter_id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES. */
-int ionclock_page_snap(const struct ionclock_page *p,
-		       uint8_t counter_id, struct ionclock_snap *s)
+/*
+ * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES.
+ * @all also copies what only the UTC clocks and the status need; it is a
+ * constant at each call site, so the plain read copies no more than it uses.
+ */
+static __always_inline
+int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
+			      struct ionclock_snap *s, bool all)
 {
 	unsigned int tries;
 	uint32_t seq;
@@ -75,10 +81,63 @@ int ionclock_page_snap(const struct ionclock_page *p,
 		s->time_shift = p->time_shift;
 		s->error_bound_ns = p->error_bound_ns;
 		s->error_growth_frac32 = p->error_growth_frac32;
+		if (all) {
+			s->state = p->state;
+			s->generation = p->generation;
+			s->leap_expiry_tai_s = p->leap_expiry_tai_s;
+			s->leap.tai_utc_offset_s = p->tai_utc_offset_s;
+			s->leap.next_leap_delta_s = p->next_leap_delta_s;
+			s->leap.next_leap_tai_s = p->next_leap_tai_s;
+			s->leap.smear_window_s = p->smear_window_s;
+		}
 		s->counter = ionclock_counter_read(counter_id);
 		/* pairs with smp_mb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (IONCLOCK_READ_ONCE(p->seq_count) == seq)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+int ionclock_page_snap(const struct ionclock_page *p, uint8_t counter_id,
+		       struct ionclock_snap *s)
+{
+	return ionclock_page_snap_common(p, counter_id, s, false);
+}
+
+int ionclock_page_snap_all(const struct ionclock_page *p, uint8_t counter_id,
+			   struct ionclock_snap *s)
+{
+	return ionclock_page_snap_common(p, counter_id, s, true);
+}
+
+static void ionclock_leap_copy(const volatile struct ionclock_page *p,
+			       struct ionclock_snap_leap *l)
+{
+	l->tai_utc_offset_s = p->tai_utc_offset_s;
+	l->next_leap_delta_s = p->next_leap_delta_s;
+	l->next_leap_tai_s = p->next_leap_tai_s;
+	l->smear_window_s = p->smear_window_s;
+}
+
+/*
+ * The leap fields without the sequence count, for when the page stays
+ * mid-update: they change once per leap or table load, so two copies in a
+ * row that agree are taken as one consistent copy.
+ */
+int ionclock_page_leap_racy(const struct ionclock_page *p,
+			    struct ionclock_snap_leap *l)
+{
+	struct ionclock_snap_leap again;
+	unsigned int tries;
+
+	for (tries = 0; tries < IONCLOCK_READ_TRIES; tries++) {
+		ionclock_leap_copy(p, l);
+		ionclock_leap_copy(p, &again);
+		if (l->tai_utc_offset_s == again.tai_utc_offset_s &&
+		    l->next_leap_delta_s == again.next_leap_delta_s &&
+		    l->next_leap_tai_s == again.next_leap_tai_s &&
+		    l->smear_window_s == again.smear_window_s)
 			return 0;
 	}
 	return -EBUSY;
@@ -123,28 +182,31 @@ static int ionclock_read_one(int fd, struct ionclock_reading *r)
  * read() lifts tai_ns past every earlier reading and moves latest_ns along
  * with it but not earliest_ns, so earliest_ns + (latest_ns - tai_ns) is the
  * page's time at the read, which keeps this result in order with page
- * reads.  (Were both ends lifted, it would be tai_ns itself.)
+ * reads.  (Were both ends lifted, it would be tai_ns itself.)  @r, if not
+ * NULL, receives the reading itself, for its state and flags.
  */
-static int ionclock_fallback(struct ionclock *c, int64_t *tai_ns,
-			     int64_t *earliest, int64_t *latest)
+int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
+		      int64_t *latest, struct ionclock_reading *r)
 {
-	struct ionclock_reading r;
+	struct ionclock_reading one;
 	uint64_t bound, t;
 	int err;
 
-	err = ionclock_read_one(c->fd, &r);
+	if (!r)
+		r = &one;
+	err = ionclock_read_one(c->fd, r);
 	if (err)
 		return err;
-	if (!(r.flags & IONCLOCK_FLAG_VALID))
+	if (!(r->flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
-	bound = r.latest_ns - r.tai_ns;
-	t = r.earliest_ns + bound;
+	bound = r->latest_ns - r->tai_ns;
+	t = r->earliest_ns + bound;
 	*tai_ns = (int64_t)t;
 	if (!earliest)
 		return 0;
-	if (!(r.flags & IONCLOCK_FLAG_BOUND_VALID))
+	if (!(r->flags & IONCLOCK_FLAG_BOUND_VALID))
 		return -ENODATA;
-	*earliest = (int64_t)r.earliest_ns;
+	*earliest = (int64_t)r->earliest_ns;
 	*latest = (int64_t)(t + bound);
 	return 0;
 }
@@ -154,7 +216,7 @@ int ionclock_now(struct ionclock *c, int64_t *tai_ns)
 	struct ionclock_snap s;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
-		return ionclock_fallback(c, tai_ns, NULL, NULL);
+		return ionclock_fallback(c, tai_ns, NULL, NULL, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	*tai_ns = (int64_t)ionclock_snap_time(&s);
@@ -168,7 +230,7 @@ int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 	uint64_t t, bound;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
-		return ionclock_fallback(c, tai_ns, earliest, latest);
+		return ionclock_fallback(c, tai_ns, earliest, latest, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	t = ionclock_snap_time(&s);
