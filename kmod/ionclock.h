@@ -16,6 +16,8 @@
 #include "leap.h"
 
 #define IONCLOCK_MAX_DEVICES	8
+/* Failed samples in a row that put a device in holdover. */
+#define IONCLOCK_FAILS_FOR_HOLDOVER	5
 
 /**
  * struct ionclock_phc - an attached PTP hardware clock
@@ -55,6 +57,7 @@ struct ionclock_phc {
  * @kernel_tai_offset_s: CLOCK_TAI - CLOCK_REALTIME at attach, 0 if unset
  * @last_good: when the last good sample was taken (jiffies)
  * @last_reattach: when re-attaching was last tried (jiffies)
+ * @failed_in_row: samples that failed since the last good one
  */
 struct ionclock_dev {
 	int id;
@@ -74,6 +77,7 @@ struct ionclock_dev {
 	s32 kernel_tai_offset_s;
 	unsigned long last_good;
 	unsigned long last_reattach;
+	unsigned int failed_in_row;
 };
 
 /* Module parameters (main.c). */

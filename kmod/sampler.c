@@ -25,7 +25,10 @@ static void report_state(struct ionclock_dev *idev)
 	if (idev->state_reported == e->state)
 		return;
 	idev->state_reported = e->state;
-	if (e->state == IONCLOCK_ENGINE_UNRELIABLE)
+	if (e->state == IONCLOCK_ENGINE_HOLDOVER && !idev->phc.gone)
+		pr_warn("%s: ptp%d keeps failing: holdover on the last frequency\n",
+			idev->devname, idev->phc.index);
+	else if (e->state == IONCLOCK_ENGINE_UNRELIABLE)
 		pr_warn("%s: ptp%d runs at an implausible rate (%lld ppb from nominal): not followed\n",
 			idev->devname, idev->phc.index,
 			div_s64(e->fit_freq_frac40 * 1000, 1LL << 30));
@@ -67,7 +70,16 @@ static void ionclock_sample_work(struct work_struct *work)
 		idev->engine.samples_rejected++;
 		pr_warn_ratelimited("%s: reading ptp%d failed: %d\n",
 				    idev->devname, idev->phc.index, err);
+		/*
+		 * A PHC that keeps failing is not followed: holdover until
+		 * it has given IONCLOCK_MIN_FIT good samples again.
+		 */
+		if (++idev->failed_in_row >= IONCLOCK_FAILS_FOR_HOLDOVER &&
+		    idev->engine.state != IONCLOCK_ENGINE_HOLDOVER)
+			ionclock_engine_lost(&idev->engine);
 	}
+	if (!err)
+		idev->failed_in_row = 0;
 	ionclock_page_publish(idev);
 	report_state(idev);
 	mutex_unlock(&idev->lock);
