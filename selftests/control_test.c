@@ -317,25 +317,70 @@ static int phc_set(uint64_t tai_s)
 	return system(cmd);
 }
 
-/* Wait until ionclock reads at least @tai_s; the reads must not go back. */
-static int run_until(struct ionclock *c, uint64_t tai_s, int limit_s)
+struct leap_watch {
+	long reads;
+	long tai_back, utc_back, strict_back;
+	long strict_60;		/* reads labelled 23:59:60 */
+	int64_t missing_sec;	/* a UTC second that must never be seen */
+	long saw_missing;
+};
+
+static int64_t ts_ns(const struct timespec *ts)
 {
-	int64_t prev = 0, now, end = test_mono_ns() + limit_s * 1000000000LL;
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/*
+ * Read all three clocks until TAI reaches @tai_s: TAI and smeared UTC must
+ * never go back; strict UTC must be ordered by (second, leap flag, ns).
+ */
+static int run_until(struct ionclock *c, uint64_t tai_s, int limit_s,
+		     struct leap_watch *w)
+{
+	int64_t end = test_mono_ns() + limit_s * 1000000000LL;
+	struct timespec tai, utc, strict, pstrict = { 0 };
+	int64_t ptai = 0, putc = 0;
+	int flag, pflag = 0;
 
 	while (test_mono_ns() < end) {
-		if (ionclock_now(c, &now) || now < prev)
+		if (ionclock_gettime(c, IONCLOCK_TAI, &tai, NULL) ||
+		    ionclock_gettime(c, IONCLOCK_UTC, &utc, NULL) ||
+		    ionclock_gettime(c, IONCLOCK_UTC_STRICT, &strict, &flag))
 			return -1;
-		if ((uint64_t)now >= tai_s * 1000000000ULL)
+		w->reads++;
+		w->tai_back += ts_ns(&tai) < ptai;
+		w->utc_back += ts_ns(&utc) < putc;
+		if (strict.tv_sec < pstrict.tv_sec ||
+		    (strict.tv_sec == pstrict.tv_sec &&
+		     (flag < pflag || (flag == pflag &&
+				       strict.tv_nsec < pstrict.tv_nsec))))
+			w->strict_back++;
+		w->strict_60 += flag;
+		w->saw_missing += strict.tv_sec == w->missing_sec;
+		ptai = ts_ns(&tai);
+		putc = ts_ns(&utc);
+		pstrict = strict;
+		pflag = flag;
+		if ((uint64_t)tai.tv_sec >= tai_s)
 			return 0;
-		prev = now;
 	}
 	return -1;
+}
+
+static int64_t utc_minus_tai_s(struct ionclock *c)
+{
+	struct timespec tai, utc;
+
+	ionclock_gettime(c, IONCLOCK_TAI, &tai, NULL);
+	ionclock_gettime(c, IONCLOCK_UTC, &utc, NULL);
+	return (ts_ns(&utc) - ts_ns(&tai) - 500000000LL) / 1000000000LL;
 }
 
 /*
  * A +1 leap and then a -1 leap, each at a UTC midnight, with the PHC
  * stepped to a few seconds before each: the page describes the coming leap
- * and moves on to the next once its (4 s) smear is over.
+ * and moves on to the next once its (4 s) smear is over, and the library's
+ * three clocks read right across both.
  */
 TEST_F(ctl, leaps_insert_then_delete)
 {
@@ -364,19 +409,36 @@ TEST_F(ctl, leaps_insert_then_delete)
 	EXPECT_EQ(m + 30 * DAY + 37, self->p->leap_expiry_tai_s);
 	EXPECT_EQ(4, self->p->smear_window_s);
 
+	struct leap_watch w = { .missing_sec = -1 };
+
 	ASSERT_EQ(0, phc_set(ins - 3));
-	ASSERT_EQ(0, run_until(self->c, ins + 3, 20));
+	ASSERT_EQ(0, run_until(self->c, ins + 3, 20, &w));
 	usleep(300000);	/* the next publication after the smear ended */
 	EXPECT_EQ(38, self->p->tai_utc_offset_s);
 	EXPECT_EQ(-1, self->p->next_leap_delta_s);
 	EXPECT_EQ(del, self->p->next_leap_tai_s);
+	EXPECT_EQ(-38, utc_minus_tai_s(self->c));
+	TH_LOG("+1 leap: %ld reads, %ld labelled 23:59:60, backward: tai %ld utc %ld strict %ld",
+	       w.reads, w.strict_60, w.tai_back, w.utc_back, w.strict_back);
+	EXPECT_GT(w.strict_60, 0);
 
+	/* 23:59:59 UTC of the day ending at m + DAY is deleted. */
+	w.missing_sec = m + DAY - 1;
+	w.strict_60 = 0;
 	ASSERT_EQ(0, phc_set(del - 3));
-	ASSERT_EQ(0, run_until(self->c, del + 3, 20));
+	ASSERT_EQ(0, run_until(self->c, del + 3, 20, &w));
 	usleep(300000);
 	EXPECT_EQ(37, self->p->tai_utc_offset_s);
 	EXPECT_EQ(0, self->p->next_leap_delta_s);
 	EXPECT_EQ(0, self->p->next_leap_tai_s);
+	EXPECT_EQ(-37, utc_minus_tai_s(self->c));
+	TH_LOG("-1 leap: %ld reads in all, %ld saw the deleted second, backward: tai %ld utc %ld strict %ld",
+	       w.reads, w.saw_missing, w.tai_back, w.utc_back, w.strict_back);
+	EXPECT_EQ(0, w.strict_60);
+	EXPECT_EQ(0, w.saw_missing);
+	EXPECT_EQ(0, w.tai_back);
+	EXPECT_EQ(0, w.utc_back);
+	EXPECT_EQ(0, w.strict_back);
 	ASSERT_EQ(0, set_smear(self->fd, 86400));
 }
 
