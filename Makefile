@@ -7,10 +7,17 @@
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make demo            boot a VM with an igb NIC and show ionclock live
 #   make style           checkpatch.pl over the C sources
+#   make install         module (modules_install + depmod), library, header,
+#                        pkg-config file, ionclockctl, man pages, udev rule
+#   make uninstall       the same, removed
+#   make dkms-install    register the module with DKMS and install it for KVER
 #   make clean
-# KERNELDIR picks the kernel build tree (default: the running kernel's).
+# KERNELDIR picks the kernel build tree (default: that of KVER, the running
+# kernel).  install honours DESTDIR and PREFIX (default /usr/local); the
+# module goes where the kernel puts it, under lib/modules/<release>/.
 
-KERNELDIR ?= /lib/modules/$(shell uname -r)/build
+KVER ?= $(shell uname -r)
+KERNELDIR ?= /lib/modules/$(KVER)/build
 KERNEL ?= 6.12
 TOP := $(CURDIR)
 
@@ -43,10 +50,75 @@ demo: deps selftests
 style:
 	selftests/check.sh style
 
+# One version for the package, read from dkms.conf (which DKMS needs it in).
+IONCLOCK_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+PREFIX ?= /usr/local
+DESTDIR ?=
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ionclock
+# Where udev reads rules: not under PREFIX, which udev would never look in.
+UDEVDIR ?= /lib/udev
+# updates/ takes precedence over the kernel's own modules in depmod's search.
+INSTALL_MOD_DIR ?= updates
+# The release KERNELDIR was built for, which modules_install installs under.
+KREL = $(shell cat $(KERNELDIR)/include/config/kernel.release 2>/dev/null)
+DKMS_SRC := /usr/src/ionclock-$(IONCLOCK_VERSION)
+DKMS_FILES := dkms.conf Makefile Kbuild kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
+	$(wildcard uapi/linux/*.h)
+
+install: install-module install-userspace
+
+# The kernel's modules_install signs and compresses as its .config says;
+# with DESTDIR, depmod is left to the package's postinst.
+install-module: module
+	$(MAKE) -C $(KERNELDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KREL); fi
+
+install-userspace: userspace
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) \
+		IONCLOCK_VERSION=$(IONCLOCK_VERSION)
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(DOCDIR)/modprobe.d
+	install -m 644 man/libionclock.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/ionclockctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 packaging/udev/99-ionclock.rules \
+		$(DESTDIR)$(UDEVDIR)/rules.d/
+	install -m 644 packaging/modprobe.d/ionclock.conf \
+		$(DESTDIR)$(DOCDIR)/modprobe.d/
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod/ionclock.ko*
+	rmdir $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod 2>/dev/null || true
+	if [ -z "$(DESTDIR)" ] && [ -n "$(KREL)" ]; then depmod -a $(KREL); fi
+	$(MAKE) -C userspace uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man3/libionclock.3 \
+		$(DESTDIR)$(MANDIR)/man8/ionclockctl.8 \
+		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# The tree DKMS builds from: just what the module needs.
+dkms-src:
+	install -d $(DESTDIR)$(DKMS_SRC)/kmod $(DESTDIR)$(DKMS_SRC)/uapi/linux
+	for f in $(DKMS_FILES); do \
+		install -m 644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit 1; \
+	done
+
+dkms-install: dkms-src
+	dkms status -m ionclock -v $(IONCLOCK_VERSION) | grep -q . || \
+		dkms add -m ionclock -v $(IONCLOCK_VERSION)
+	dkms install -m ionclock -v $(IONCLOCK_VERSION) -k $(KVER)
+
+dkms-uninstall:
+	-dkms remove -m ionclock -v $(IONCLOCK_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(TOP) clean 2>/dev/null
 	$(MAKE) -C userspace clean
-	rm -rf build/selftests build/vm-* build/results
+	rm -rf build/selftests build/vm-* build/results build/install
 
 .PHONY: all module userspace deps selftests check check-unit check-vm demo \
-	style clean
+	style clean install install-module install-userspace uninstall \
+	dkms-src dkms-install dkms-uninstall
