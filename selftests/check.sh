@@ -4,7 +4,7 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | vm <6.1|6.12> | style
+#   check.sh all | unit | install | vm <6.1|6.12> | style
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -26,6 +26,23 @@ run_script() {
 			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2 skip=0/')"
 	else
 		record "host $name pass=0 fail=1 skip=0"
+	fi
+}
+
+# make install into a DESTDIR, pkg-config, the man pages, DKMS builds for
+# both kernels: like run_script, but its skips (DKMS without root) count.
+run_install() {
+	local out line
+	out=$(selftests/install_test.sh 2>&1)
+	echo "$out"
+	line=$(echo "$out" |
+	       grep -E '^install: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' |
+	       tail -n 1)
+	if [ -n "$line" ]; then
+		record "host install $(echo "$line" |
+			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/pass=\1 fail=\2 skip=\3/')"
+	else
+		record "host install pass=0 fail=1 skip=0"
 	fi
 }
 
@@ -92,12 +109,17 @@ all)
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
 	run_script unit make -s -C selftests/unit run
+	run_install
 	run_script ctl selftests/ctl_test.sh
 	run_vm 6.1
 	run_vm 6.12
 	;;
 unit)
 	run_script unit make -s -C selftests/unit run
+	;;
+install)
+	selftests/vm/install-deps.sh || exit 1
+	run_install
 	;;
 vm)
 	selftests/vm/install-deps.sh || exit 1

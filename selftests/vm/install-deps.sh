@@ -4,7 +4,8 @@
 # Install what the VM tests need on a Debian 12 host: QEMU 10 from
 # bookworm-backports (bookworm's 7.2 has no igb and a frozen e1000e PHC),
 # busybox for the guest's userland, linuxptp for phc_ctl, both stock kernels'
-# headers, and linux-source-6.1 for kselftest_harness.h and checkpatch.pl.
+# headers, and linux-source-6.1 for kselftest_harness.h and checkpatch.pl;
+# for the install test, dkms, pkg-config and groff/man-db.
 # Safe to run again: it only acts on what is missing.
 set -euo pipefail
 
@@ -46,7 +47,8 @@ h61=$(dep_of linux-headers-amd64)
 h612=$(dep_of linux-headers-6.12-amd64)
 
 for p in build-essential bc flex bison libelf-dev cpio xz-utils zstd kmod \
-	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1; do
+	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1 \
+	 dkms pkg-config groff-base man-db; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
