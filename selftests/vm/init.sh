@@ -147,6 +147,7 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 suite abi abi_test
 suite monotonic monotonic_test
 suite sandwich sandwich_test
+suite preload preload_test
 suite unique unique_test
 # Not a test: the cost of each way of reading the time, for the record.
 read_cost

@@ -75,14 +75,23 @@ while read -r cmd path _; do
 	grep -qx "$name" "$ird/modules/order" || echo "$name" >>"$ird/modules/order"
 done
 cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
-# phc_ctl is the real tool users steer a PHC with; bring its libraries.
-for bin in /usr/sbin/phc_ctl; do
-	cp "$bin" "$ird/bin/"
+# phc_ctl is the real tool users steer a PHC with; coreutils' date and
+# python3 are real programs for the LD_PRELOAD drop-in, at their own paths
+# (busybox's date stays the shell's), with only the Python modules that
+# start-up needs.  Bring their libraries.
+for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11; do
+	case "$bin" in
+	*/phc_ctl) cp "$bin" "$ird/bin/" ;;
+	*) mkdir -p "$ird${bin%/*}" && cp "$bin" "$ird$bin" ;;
+	esac
 	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
 		mkdir -p "$ird$(dirname "$lib")"
 		cp -L "$lib" "$ird$lib"
 	done
 done
+mkdir -p "$ird/usr/lib/python3.11"
+cp /usr/lib/python3.11/*.py "$ird/usr/lib/python3.11/"
+cp -r /usr/lib/python3.11/encodings "$ird/usr/lib/python3.11/"
 cp -r "$top"/build/selftests/. "$ird/tests/"
 cp "$top/selftests/vm/init.sh" "$ird/init"
 echo "$mode" >"$ird/mode"
