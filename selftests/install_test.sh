@@ -92,17 +92,19 @@ quiet() {
 }
 
 # needs <elf> <library>: the ELF file has a DT_NEEDED on it.
+# (grep reads all its input in these pipes: with -q it could stop early,
+# and pipefail would count the writer's SIGPIPE as a failure.)
 needs() {
-	readelf -d "$1" | grep -F '(NEEDED)' | grep -Fq "[$2]"
+	readelf -d "$1" | grep -F '(NEEDED)' | grep -F "[$2]" >/dev/null
 }
 
 exports() {
-	readelf --dyn-syms -W "$1" | grep -q " $2\$"
+	readelf --dyn-syms -W "$1" | grep " $2\$" >/dev/null
 }
 
 # renders <page>: man formats it, through to the EXAMPLES heading.
 renders() {
-	MANWIDTH=80 man -l "$1" 2>/dev/null | grep -q '^EXAMPLES'
+	MANWIDTH=80 man -l "$1" 2>/dev/null | grep '^EXAMPLES' >/dev/null
 }
 
 # no_build_output <dir>
@@ -115,7 +117,7 @@ abi_of() {
 	local pkg
 
 	pkg=$(apt-cache depends "$1" 2>/dev/null |
-	      awk '/Depends:/ { print $2; exit }')
+	      awk '/Depends:/ && !p { print $2; p = 1 }')
 	[ -n "$pkg" ] && echo "${pkg#linux-headers-}"
 }
 
