@@ -18,7 +18,7 @@ mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
-out=$top/build/vm-$series
+out=$top/build/vm-$series$([ "$mode" != bench ] || echo -bench)
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
 
 case "$series" in
