@@ -6,6 +6,8 @@
 #   make check-unit      host-only unit tests (no VM)
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make demo            boot a VM with an igb NIC and show ionclock live
+#   make bench           read cost vs the vDSO, host and VM; writes
+#                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
 #   make install         module (modules_install + depmod), library, header,
 #                        pkg-config file, ionclockctl, man pages, udev rule
@@ -46,6 +48,9 @@ check-vm:
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
+
+bench: deps selftests
+	$(MAKE) -C userspace/bench run KERNEL=$(KERNEL)
 
 style:
 	selftests/check.sh style
@@ -117,8 +122,9 @@ dkms-uninstall:
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(TOP) clean 2>/dev/null
 	$(MAKE) -C userspace clean
-	rm -rf build/selftests build/vm-* build/results build/install
+	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
 .PHONY: all module userspace deps selftests check check-unit check-vm demo \
+	bench \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

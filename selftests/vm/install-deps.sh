@@ -48,7 +48,7 @@ h612=$(dep_of linux-headers-6.12-amd64)
 
 for p in build-essential bc flex bison libelf-dev cpio xz-utils zstd kmod \
 	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1 \
-	 dkms pkg-config groff-base man-db; do
+	 dkms pkg-config groff-base man-db gnuplot-nox; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
