@@ -170,6 +170,7 @@ static void setup(void)
 static bool setup_done(void)
 {
 	int state = __atomic_load_n(&pl.state, __ATOMIC_ACQUIRE);
+	int saved_errno;
 
 	if (state == SETUP_DONE)
 		return true;
@@ -191,7 +192,10 @@ static bool setup_done(void)
 					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 		return state == SETUP_DONE;
 	__atomic_store_n(&pl.busy_pid, getpid(), __ATOMIC_RELAXED);
+	/* A clock read that succeeds leaves errno alone, even the first. */
+	saved_errno = errno;
 	setup();
+	errno = saved_errno;
 	/* pairs with the acquire loads above: the set-up is visible */
 	__atomic_store_n(&pl.state, SETUP_DONE, __ATOMIC_RELEASE);
 	return true;
