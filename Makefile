@@ -4,6 +4,7 @@
 #   make                 module (against KERNELDIR) and userspace
 #   make check           everything below, ending in one "N passed, N failed" line
 #   make check-unit      host-only unit tests (no VM)
+#   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make demo            boot a VM with an igb NIC and show ionclock live
 #   make bench           read cost vs the vDSO, host and VM; writes
@@ -42,6 +43,9 @@ check:
 
 check-unit:
 	selftests/check.sh unit
+
+check-kunit:
+	selftests/check.sh kunit
 
 check-vm:
 	selftests/check.sh vm $(KERNEL)
@@ -124,7 +128,7 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
-.PHONY: all module userspace deps selftests check check-unit check-vm demo \
+.PHONY: all module userspace deps selftests check check-unit check-kunit check-vm demo \
 	bench \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

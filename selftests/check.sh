@@ -4,7 +4,7 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | install | vm <6.1|6.12> | style
+#   check.sh all | unit | kunit | install | vm <6.1|6.12> | style
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -64,7 +64,7 @@ run_style() {
 	local cp=$src/scripts/checkpatch.pl bad=0 f
 	selftests/fetch-kselftest.sh "$src" || return 1
 	# Kernel code: checkpatch as it stands.
-	for f in kmod/*.[ch] uapi/linux/*.h; do
+	for f in kmod/*.[ch] uapi/linux/*.h selftests/kunit/*.c; do
 		case "$f" in *.mod.c) continue ;; esac
 		perl "$cp" --no-tree --quiet --terse --show-types -f "$f" ||
 			bad=$((bad + 1))
@@ -111,11 +111,15 @@ all)
 	run_script unit make -s -C selftests/unit run
 	run_install
 	run_script ctl selftests/ctl_test.sh
+	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
 	;;
 unit)
 	run_script unit make -s -C selftests/unit run
+	;;
+kunit)
+	run_script kunit selftests/kunit/run-kunit.sh
 	;;
 install)
 	selftests/vm/install-deps.sh || exit 1
