@@ -56,7 +56,8 @@
 #define BATCHES_PER_ROUND	4000
 #define SINGLE_NS_PER_ROUND	(NSEC_PER_SEC / 5)
 #define TAIL_NS_PER_ROUND	(NSEC_PER_SEC / 5)
-#define THREAD_RUN_NS		NSEC_PER_SEC
+#define THREAD_RUN_NS		(NSEC_PER_SEC / 2)
+#define THREAD_REPEATS		3
 #define WRITER_PERIOD_NS	(NSEC_PER_SEC / 100)
 #define WARMUP_SAMPLES		32
 #define TAI_UTC_OFFSET_S	37
@@ -853,13 +854,25 @@ int main(int argc, char **argv)
 			continue;
 		hist_init(&th1[i]);
 		hist_init(&th2[i]);
-		rate1[i] = throughput(i, 1, &th1[i]);
-		if (ncpu < 2)
-			continue;
-		steal = steal_s();
-		rate2[i] = throughput(i, 2, &th2[i]);
-		steal2[i] = (steal_s() - steal) * NSEC_PER_SEC /
-			    (2.0 * THREAD_RUN_NS);
+	}
+	/*
+	 * The best of THREAD_REPEATS alternating runs: other jobs on the
+	 * machine only ever take throughput away.
+	 */
+	for (r = 0; r < THREAD_REPEATS; r++) {
+		for (i = 0; i < OP_COUNT; i++) {
+			if (!threaded(i))
+				continue;
+			x = throughput(i, 1, &th1[i]);
+			rate1[i] = x > rate1[i] ? x : rate1[i];
+			if (ncpu < 2)
+				continue;
+			steal = steal_s();
+			x = throughput(i, 2, &th2[i]);
+			rate2[i] = x > rate2[i] ? x : rate2[i];
+			steal2[i] += (steal_s() - steal) * NSEC_PER_SEC /
+				     (2.0 * THREAD_RUN_NS * THREAD_REPEATS);
+		}
 	}
 
 	if (vm_log) {
@@ -923,8 +936,8 @@ int main(int argc, char **argv)
 		    hist_ns(&tail[i], 0.999, 1, overhead) / (x > 0 ? x : 1));
 	}
 
-	out("\n## Host, threads (each pinned to its own CPU, %.1f s each, batches of %d)\n\n",
-	    (double)THREAD_RUN_NS / NSEC_PER_SEC, BATCH);
+	out("\n## Host, threads (each pinned to its own CPU; throughput: the best of %d runs of %.1f s; batches of %d)\n\n",
+	    THREAD_REPEATS, (double)THREAD_RUN_NS / NSEC_PER_SEC, BATCH);
 	out("| read | threads | median ns | p99 ns | Mcalls/s, all threads | x one thread | steal |\n");
 	out("|---|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < OP_COUNT; i++) {
@@ -983,11 +996,15 @@ int main(int argc, char **argv)
 		x = rate2[OP_NOW] / rate1[OP_NOW];
 		out("- ionclock_now, 2 threads >= 1.9x one thread's throughput: %.2fx, %s",
 		    x, met(x >= 1.9));
-		if (x < 1.9)
+		if (x < 1.9 && rate2[OP_COUNTER] < 1.9 * rate1[OP_COUNTER])
 			out(": not the page: a read that shares no memory (the counter alone) scales %.2fx and vDSO CLOCK_MONOTONIC %.2fx on the same two CPUs; this process did not get two CPUs' worth (load average %.1f on %ld CPUs: other jobs were running; steal as reported: %.0f%%)",
 			    rate2[OP_COUNTER] / rate1[OP_COUNTER],
 			    rate2[OP_MONOTONIC] / rate1[OP_MONOTONIC],
 			    load, ncpu, 100 * steal2[OP_NOW]);
+		else if (x < 1.9)
+			out(": cause not obvious: the counter alone scales %.2fx and vDSO CLOCK_MONOTONIC %.2fx on the same CPUs (load average %.1f)",
+			    rate2[OP_COUNTER] / rate1[OP_COUNTER],
+			    rate2[OP_MONOTONIC] / rate1[OP_MONOTONIC], load);
 		out("\n");
 	} else {
 		out("- 2 threads >= 1.9x one thread: not measured, one CPU online\n");
