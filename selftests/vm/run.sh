@@ -5,7 +5,9 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12> [check|demo]
+#   run.sh <6.1|6.12> [check|demo|soak]
+#
+# soak runs only the fault scenarios, each for FAULT_SOAK_SECONDS (600).
 #
 # As in WireGuard's QEMU harness, the guest's PID 1 writes one word to a
 # second serial port only if every test passed; a failure, an oops or WARN
@@ -13,7 +15,7 @@
 # goes to stdout and to build/vm-<series>/console.log.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12> [check|demo]}
+series=${1:?usage: run.sh <6.1|6.12> [check|demo|soak]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
@@ -54,6 +56,10 @@ rm -rf "$out/mod" && mkdir -p "$out/mod"
 cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$out/mod/"
 make -s -C "$kdir" M="$out/mod" W=1 modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log"; exit 1; }
+# The fault tests' fake PHC, held to the same W=1 standard.
+cp -a "$top/selftests/fakephc" "$out/mod/"
+make -s -C "$kdir" M="$out/mod/fakephc" W=1 modules >>"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log"; exit 1; }
 if grep -q 'warning:' "$out/build.log"; then
 	cat "$out/build.log"; log "W=1 warnings"; exit 1
 fi
@@ -75,6 +81,8 @@ while read -r cmd path _; do
 	grep -qx "$name" "$ird/modules/order" || echo "$name" >>"$ird/modules/order"
 done
 cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
+# Not in modules/order: the fault stage loads it itself.
+cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
 # phc_ctl is the real tool users steer a PHC with; coreutils' date and
 # python3 are real programs for the LD_PRELOAD drop-in, at their own paths
 # (busybox's date stays the shell's), with only the Python modules that
@@ -95,6 +103,7 @@ cp -r /usr/lib/python3.11/encodings "$ird/usr/lib/python3.11/"
 cp -r "$top"/build/selftests/. "$ird/tests/"
 cp "$top/selftests/vm/init.sh" "$ird/init"
 echo "$mode" >"$ird/mode"
+[ "$mode" != soak ] || echo "${FAULT_SOAK_SECONDS:-600}" >"$ird/soak_seconds"
 echo "$series" >"$ird/series"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
 
