@@ -10,6 +10,8 @@
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
+#   make soak            the fault scenarios (fault_test) on both kernels,
+#                        FAULT_SOAK_SECONDS (600) each
 #   make install         module (modules_install + depmod), library, header,
 #                        pkg-config file, ionclockctl, man pages, udev rule
 #   make uninstall       the same, removed
@@ -58,6 +60,18 @@ bench: deps selftests
 
 style:
 	selftests/check.sh style
+
+# Nine scenarios of FAULT_SOAK_SECONDS each (at most 1700: fault_test's own
+# time limit is 1800 s per scenario), plus convergence and boot.
+FAULT_SOAK_SECONDS ?= 600
+SOAK_KERNELS ?= 6.1 6.12
+soak: deps selftests
+	@bad=0; for k in $(SOAK_KERNELS); do \
+		FAULT_SOAK_SECONDS=$(FAULT_SOAK_SECONDS) \
+		IONCLOCK_VM_TIMEOUT=$$((9 * ($(FAULT_SOAK_SECONDS) + 60) + 300)) \
+		selftests/vm/run.sh $$k soak || bad=1; \
+		grep -a 'fault_test.c' build/vm-$$k/console.log; \
+	done; exit $$bad
 
 # One version for the package, read from dkms.conf (which DKMS needs it in).
 IONCLOCK_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
@@ -129,6 +143,6 @@ clean:
 	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-vm demo \
-	bench \
+	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

@@ -109,6 +109,32 @@ igb_pci=$(readlink -f "/sys/class/net/$igb/device")
 say "igb $igb $igb_ptp ($igb_pci), e1000e $e1000e $e1000e_ptp"
 export IONCLOCK_DEV=/dev/ionclock0 IONCLOCK_PHC=$igb_ptp
 
+# ---- Faults on demand: fakephc.ko (selftests/fakephc) is a PHC that
+# fails, drifts, steps, slows down and disappears when the test says so.
+fault_stage() {
+	fake=/sys/module/fakephc/parameters
+	fake_ptp=
+	check "load fakephc" insmod /modules/fakephc.ko
+	for c in /sys/class/ptp/*; do
+		[ "$(cat "$c/clock_name")" = fakephc ] && fake_ptp=/dev/${c##*/}
+	done
+	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
+	check "phc_ctl steers the fake PHC" \
+		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
+	check "load on the fake PHC" load phc="$fake_ptp"
+	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
+}
+
+# make soak: the fault scenarios only, each for FAULT_SOAK_SECONDS.
+if [ "$mode" = soak ]; then
+	FAULT_SOAK_SECONDS=$(cat /soak_seconds)
+	export FAULT_SOAK_SECONDS
+	fault_stage
+	finish
+fi
+
 if [ "$mode" = demo ]; then
 	load phc="$igb"
 	sleep 3
@@ -207,6 +233,8 @@ check "load with two PHCs" load phc="$igb,$e1000e"
 IONCLOCK_BAD_DEV=/dev/ionclock1 suite implausible implausible_phc_test
 check "dmesg reports the implausible PHC" dmesg_has implausible
 check "unload" unload
+
+fault_stage
 
 # ---- Destructive, last: the PHC disappears under a live reader.
 check "load for removal" load phc="$igb"

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault matrix on a PHC that fails on command: selftests/fakephc's
+ * fakephc.ko.  Each variant injects one fault while a reader thread reads
+ * ionclock as fast as it can, and checks how the engine reacts:
+ *
+ *   reader	every read counted; a read below the one before is a backward
+ *		step, and there must be none
+ *   sandwich	ionclock (with its bound), the fake PHC's true time, ionclock
+ *		again: the truth must lie inside [earliest before, latest
+ *		after]; each miss is a bound violation
+ *   converge	time from the fault (or its end) until ionclock is TRACKING
+ *		within CONVERGED_NS of the truth (and, after a frequency
+ *		jump, has the new rate within FREQ_TOLERANCE_PPB)
+ *
+ * The truth is the fake's now_ns parameter: its time computed outside every
+ * fault (no latency, no failure) and not counted as a PHC read, so the test
+ * never disturbs the fault pattern ionclock sees.
+ *
+ * A step or a frequency jump of the PHC is outside what the bound assumes
+ * (the PHC is the reference; only the counter may drift, at drift_ppb):
+ * until ionclock has seen and confirmed it, the truth can lie outside the
+ * bound.  Misses in that window are counted apart as "transient" and
+ * logged; after convergence, and in every other scenario, there must be
+ * none.
+ *
+ * Environment (the VM's init sets it): IONCLOCK_DEV, the ionclock device
+ * following the fake; IONCLOCK_FAKE, fakephc's parameter directory;
+ * FAULT_SOAK_SECONDS, if set, makes every fault last (or be watched) that
+ * long and asks for at least SOAK_MIN_READS reads per scenario.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ionclock_test.h"
+#include "kselftest_harness.h"
+
+#define CONVERGED_NS	100000
+#define SETTLED_NS	5000	/* offset still being slewed, at the start */
+#define FREQ_TOLERANCE_PPB	5000	/* 1% of the jumps below */
+#define SOAK_MIN_READS	10000000L
+/* A soak scenario lasts FAULT_SOAK_SECONDS plus convergence: keep it below. */
+#define FAULT_TIMEOUT_S	1800
+#define ST(s)		(1u << IONCLOCK_STATE_##s)
+
+struct reader {
+	struct ionclock *c;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	atomic_long reads;
+	atomic_long backward;
+	atomic_long errors;
+};
+
+/* What the sandwich checks saw over one phase. */
+struct watch {
+	bool transient;		/* misses now count as transient */
+	long checks;
+	long violations;
+	long transient_violations;
+	int64_t worst_err_ns;	/* truth outside ionclock's sandwich */
+	int64_t worst_err_bound_ns; /* the bound at that check */
+	int64_t max_bound_ns;
+	unsigned int states;	/* ST() of every state seen */
+	unsigned int flags;	/* IONCLOCK_FLAG_* seen */
+};
+
+static void *reader(void *arg)
+{
+	struct reader *r = arg;
+	int64_t prev = 0, now;
+
+	while (!atomic_load(&r->stop)) {
+		if (ionclock_now(r->c, &now)) {
+			atomic_fetch_add(&r->errors, 1);
+			continue;
+		}
+		if (now < prev) {
+			fprintf(stderr, "# backward: %lld after %lld\n",
+				(long long)now, (long long)prev);
+			atomic_fetch_add(&r->backward, 1);
+		}
+		prev = now;
+		atomic_fetch_add(&r->reads, 1);
+	}
+	return NULL;
+}
+
+static const char *fake_dir(void)
+{
+	return test_env("IONCLOCK_FAKE", "/sys/module/fakephc/parameters");
+}
+
+static int fake_set(const char *name, long long v)
+{
+	char path[256], buf[32];
+	int fd, len, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", fake_dir(), name);
+	len = snprintf(buf, sizeof(buf), "%lld", v);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, buf, len) == len;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static long long read_ll(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static long long fake_get(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", fake_dir(), name);
+	return read_ll(path);
+}
+
+static long long ionclock_param(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/ionclock/parameters/%s",
+		 name);
+	return read_ll(path);
+}
+
+static int soak_seconds(void)
+{
+	return atoi(test_env("FAULT_SOAK_SECONDS", "0"));
+}
+
+/* The fake PHC's true time now, ns; INT64_MIN if it cannot be read. */
+static int64_t truth_ns(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return INT64_MIN;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/* What the sandwich checks look at. */
+struct target {
+	struct ionclock *c;
+	const volatile struct ionclock_page *p;
+	int truth_fd;
+};
+
+FIXTURE(fault) {
+	struct target t;
+	struct reader r;
+	struct ionclock_config saved;
+	bool config_changed;
+	int64_t bound_ns;	/* the bound before the fault */
+	int64_t freq_ppb;	/* the PHC's rate then, as ionclock has it */
+};
+
+FIXTURE_VARIANT(fault) {
+	const char *param;	/* the fakephc parameter that makes the fault */
+	long long value;	/* written to it */
+	bool per_sample;	/* value is in samples: x reads_per_sample */
+	int hold_ms;		/* the fault ends after this; 0: it stays */
+	long long revert;	/* written to end it */
+	unsigned int during;	/* ST() allowed while it lasts; 0: any */
+	unsigned int reach;	/* ST() it must lead to; 0: none */
+	unsigned int flag;	/* IONCLOCK_FLAG_* that must show meanwhile */
+	unsigned int no_flag;	/* IONCLOCK_FLAG_* that must not */
+	bool transient;		/* moves the PHC's time or rate (see top) */
+	bool rate;		/* changes the rate by value ppb */
+	bool rejects;		/* samples_rejected must grow */
+	bool wider_bound;	/* the bound must grow while it lasts */
+	bool new_generation;	/* the page's generation must change */
+	bool new_step;		/* steps_detected must grow */
+	int converge_s;		/* limit to converge after the fault or its end */
+	double min_converge_s;	/* faster is wrong (a step where a slew is due) */
+	unsigned int max_slew_ppb; /* config for the scenario; 0: as loaded */
+};
+
+/*
+ * One sandwich check: ionclock's reading and bound, the truth, ionclock
+ * again.  Returns how far the truth lies outside the two readings (0 when
+ * inside), or INT64_MIN if a read failed; *@width is the sandwich's width.
+ */
+static int64_t check(struct target *t, struct watch *w, int64_t *width)
+{
+	int64_t b, e1, l1, a, e2, l2, truth, err = 0, bound = 0;
+	uint32_t state = t->p->state;
+
+	w->states |= state < 32 ? 1u << state : 0;
+	w->flags |= t->p->flags;
+	if (ionclock_now_bounded(t->c, &b, &e1, &l1))
+		return INT64_MIN;
+	truth = truth_ns(t->truth_fd);
+	if (ionclock_now_bounded(t->c, &a, &e2, &l2) || truth == INT64_MIN)
+		return INT64_MIN;
+	w->checks++;
+	if (width)
+		*width = a - b;
+	if (truth < b) {
+		err = b - truth;
+		bound = b - e1;
+	} else if (truth > a) {
+		err = truth - a;
+		bound = l2 - a;
+	}
+	if (err > bound && w->transient) {
+		w->transient_violations++;
+	} else if (err > bound) {
+		if (w->violations++ < 5)
+			fprintf(stderr, "# outside the bound by %lld ns: earliest %lld truth %lld latest %lld (state %u)\n",
+				(long long)(err - bound), (long long)e1,
+				(long long)truth, (long long)l2, state);
+	}
+	if (err >= w->worst_err_ns) {
+		w->worst_err_ns = err;
+		w->worst_err_bound_ns = bound;
+	}
+	if (b - e1 > w->max_bound_ns)
+		w->max_bound_ns = b - e1;
+	return err;
+}
+
+static void observe(struct target *t, struct watch *w, int64_t ms)
+{
+	int64_t end = test_mono_ns() + ms * 1000000;
+
+	while (test_mono_ns() < end) {
+		check(t, w, NULL);
+		usleep(1000);
+	}
+}
+
+/*
+ * Seconds until ionclock is TRACKING within CONVERGED_NS of the truth on
+ * three checks in a row (sandwiches narrower than that: a reader that was
+ * preempted proves nothing) and, if @freq_ppb is not INT64_MIN, estimates
+ * the PHC's rate within FREQ_TOLERANCE_PPB of it; -1 after @limit_s.
+ * Misses stop counting as transient from then on.
+ */
+static double converge(struct target *t, struct watch *w, int limit_s,
+		       int64_t freq_ppb)
+{
+	int64_t start = test_mono_ns(), err, width = 0;
+	int good = 0;
+
+	do {
+		err = check(t, w, &width);
+		if (err == INT64_MIN || width >= CONVERGED_NS) {
+			usleep(2000);
+			continue;
+		}
+		if (err < CONVERGED_NS &&
+		    t->p->state == IONCLOCK_STATE_TRACKING &&
+		    (freq_ppb == INT64_MIN ||
+		     llabs(t->p->phc_freq_ppb - freq_ppb) < FREQ_TOLERANCE_PPB)) {
+			if (++good == 3) {
+				w->transient = false;
+				return (test_mono_ns() - start) / 1e9;
+			}
+		} else {
+			good = 0;
+		}
+		usleep(2000);
+	} while (test_mono_ns() - start < limit_s * 1000000000LL);
+	return -1;
+}
+
+/* Seconds until the page's state is in @mask, -1 after @limit_ms. */
+static double reach(struct target *t, struct watch *w,
+		    unsigned int mask, int64_t limit_ms)
+{
+	int64_t start = test_mono_ns();
+
+	do {
+		check(t, w, NULL);
+		if (mask & (1u << t->p->state))
+			return (test_mono_ns() - start) / 1e9;
+		usleep(2000);
+	} while (test_mono_ns() - start < limit_ms * 1000000);
+	return -1;
+}
+
+/*
+ * Seconds until the offset ionclock is still slewing away is below
+ * SETTLED_NS, -1 after @limit_s: each scenario starts from a settled clock.
+ */
+static double settle(struct target *t, struct watch *w, int limit_s)
+{
+	int64_t start = test_mono_ns();
+
+	do {
+		check(t, w, NULL);
+		if (llabs(t->p->phc_offset_ns) < SETTLED_NS)
+			return (test_mono_ns() - start) / 1e9;
+		usleep(2000);
+	} while (test_mono_ns() - start < limit_s * 1000000000LL);
+	return -1;
+}
+
+/* The error bound at this moment, ns; -1 if none. */
+static int64_t bound_now(struct target *t)
+{
+	int64_t now, earliest, latest;
+
+	if (ionclock_now_bounded(t->c, &now, &earliest, &latest))
+		return -1;
+	return now - earliest;
+}
+
+static void fake_reset(void)
+{
+	fake_set("fail_all", 0);
+	fake_set("fail_every", 0);
+	fake_set("latency_us", 0);
+	fake_set("jitter_us", 0);
+	fake_set("rate_ppb", 0);
+	fake_set("present", 1);
+}
+
+static void stop_reader(struct reader *r)
+{
+	if (!r->running)
+		return;
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	r->running = false;
+}
+
+FIXTURE_SETUP(fault)
+{
+	char path[256];
+	struct watch w = {};
+
+	self->t.truth_fd = -1;
+	snprintf(path, sizeof(path), "%s/now_ns", fake_dir());
+	self->t.truth_fd = open(path, O_RDONLY);
+	if (self->t.truth_fd < 0)
+		SKIP(return, "%s: %s (fakephc not loaded)", path,
+		     strerror(errno));
+	fake_reset();
+	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &self->t.c));
+	self->t.p = ionclock_page(self->t.c);
+	ASSERT_TRUE(test_wait_state(self->t.c, IONCLOCK_STATE_TRACKING, 15));
+	/* Whatever the last scenario left behind settles first. */
+	w.transient = true;
+	ASSERT_LE(0, converge(&self->t, &w, 15, 0));
+	ASSERT_LE(0, settle(&self->t, &w, 15));
+	self->freq_ppb = self->t.p->phc_freq_ppb;
+	/* The bound once settled, without fault: the last few checks. */
+	memset(&w, 0, sizeof(w));
+	observe(&self->t, &w, 100);
+	self->bound_ns = w.max_bound_ns;
+
+	if (variant->max_slew_ppb) {
+		struct ionclock_config cfg = {};
+		int fd = ionclock_fd(self->t.c);
+
+		ASSERT_EQ(0, ioctl(fd, IONCLOCK_IOC_GET_CONFIG, &self->saved));
+		cfg.set = IONCLOCK_CONFIG_MAX_SLEW;
+		cfg.max_slew_ppb = variant->max_slew_ppb;
+		ASSERT_EQ(0, ioctl(fd, IONCLOCK_IOC_SET_CONFIG, &cfg));
+		self->config_changed = true;
+	}
+	self->r.c = self->t.c;
+	ASSERT_EQ(0, pthread_create(&self->r.thread, NULL, reader, &self->r));
+	self->r.running = true;
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->t.truth_fd < 0)
+		return;
+	stop_reader(&self->r);
+	EXPECT_EQ(0, atomic_load(&self->r.backward));
+	EXPECT_EQ(0, atomic_load(&self->r.errors));
+	if (self->config_changed) {
+		self->saved.set = IONCLOCK_CONFIG_MAX_SLEW;
+		EXPECT_EQ(0, ioctl(ionclock_fd(self->t.c), IONCLOCK_IOC_SET_CONFIG,
+				   &self->saved));
+	}
+	fake_reset();
+	ionclock_close(self->t.c);
+	close(self->t.truth_fd);
+}
+
+/*
+ * Failed reads.  ionclock takes reads_per_sample reads per sample and drops
+ * the sample at its first failed read (kmod/phc.c), so failing one read in
+ * three would fail every sample: one sample in three fails instead.
+ */
+FIXTURE_VARIANT_ADD(fault, fail_every_3rd_sample) {
+	.param = "fail_every", .value = 3, .per_sample = true,
+	.hold_ms = 3000, .revert = 0,
+	.during = ST(TRACKING), .rejects = true, .converge_s = 5,
+};
+
+FIXTURE_VARIANT_ADD(fault, fail_all_2s) {
+	.param = "fail_all", .value = 1, .hold_ms = 2000, .revert = 0,
+	.reach = ST(HOLDOVER), .no_flag = IONCLOCK_FLAG_PHC_GONE,
+	.rejects = true, .new_generation = true, .converge_s = 10,
+};
+
+FIXTURE_VARIANT_ADD(fault, jitter_200us) {
+	.param = "jitter_us", .value = 200, .hold_ms = 3000, .revert = 0,
+	.during = ST(TRACKING), .converge_s = 5,
+};
+
+FIXTURE_VARIANT_ADD(fault, latency_500us) {
+	.param = "latency_us", .value = 500, .hold_ms = 3000, .revert = 0,
+	.during = ST(TRACKING), .wider_bound = true, .converge_s = 5,
+};
+
+FIXTURE_VARIANT_ADD(fault, rate_plus_500ppm) {
+	.param = "rate_ppb", .value = 500000, .rate = true,
+	.transient = true, .converge_s = 10,
+};
+
+FIXTURE_VARIANT_ADD(fault, rate_minus_500ppm) {
+	.param = "rate_ppb", .value = -500000, .rate = true,
+	.transient = true, .converge_s = 10,
+};
+
+/* Forward: applied at once (step_forward=Y), where slewing takes hours. */
+FIXTURE_VARIANT_ADD(fault, step_plus_1h) {
+	.param = "step_ns", .value = 3600000000000LL,
+	.transient = true, .new_generation = true, .new_step = true,
+	.converge_s = 5,
+};
+
+/* Backward: slewed at 10%, so 1 s takes at least 10 s. */
+FIXTURE_VARIANT_ADD(fault, step_minus_1s) {
+	.param = "step_ns", .value = -1000000000LL,
+	.transient = true, .new_generation = true, .new_step = true,
+	.converge_s = 30, .min_converge_s = 9.5, .max_slew_ppb = 100000000,
+};
+
+/* The PHC is unregistered, then registered again under the same name. */
+FIXTURE_VARIANT_ADD(fault, removal) {
+	.param = "present", .value = 0, .hold_ms = 2000, .revert = 1,
+	.reach = ST(HOLDOVER), .flag = IONCLOCK_FLAG_PHC_GONE,
+	.new_generation = true, .converge_s = 15,
+};
+
+TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
+{
+	uint64_t rejected = self->t.p->samples_rejected;
+	uint64_t steps = self->t.p->steps_detected;
+	uint32_t gen = self->t.p->generation;
+	struct watch hold = {}, after = {};
+	int64_t reached_ns = 0, bound0 = 0, bound1 = 0;
+	double left = 0, held_s = 0, conv;
+	int soak = soak_seconds();
+	long long value = variant->value;
+	long reads;
+
+	if (variant->per_sample)
+		value *= ionclock_param("reads_per_sample");
+	ASSERT_EQ(0, fake_set(variant->param, value));
+	after.transient = variant->transient;
+	if (variant->hold_ms) {
+		int64_t hold_ms = soak ? soak * 1000LL : variant->hold_ms;
+		int64_t start = test_mono_ns();
+
+		if (variant->reach) {
+			left = reach(&self->t, &hold, variant->reach, hold_ms);
+			EXPECT_LE(0, left);
+			reached_ns = test_mono_ns();
+			bound0 = bound_now(&self->t);
+		}
+		observe(&self->t, &hold,
+			hold_ms - (test_mono_ns() - start) / 1000000);
+		bound1 = bound_now(&self->t);
+		if (variant->reach & ST(HOLDOVER))
+			TH_LOG("holdover bound: bracket %llu residual %llu slew %llu upstream %llu ns, growth %llu ns/s",
+			       (unsigned long long)self->t.p->error_bracket_ns,
+			       (unsigned long long)self->t.p->error_residual_ns,
+			       (unsigned long long)self->t.p->error_slew_ns,
+			       (unsigned long long)self->t.p->error_upstream_ns,
+			       (unsigned long long)((self->t.p->error_growth_frac32 *
+						     1000000000ULL) >> 32));
+		held_s = (test_mono_ns() - reached_ns) / 1e9;
+		ASSERT_EQ(0, fake_set(variant->param, variant->revert));
+	}
+	conv = converge(&self->t, &after, variant->converge_s,
+			variant->rate ? value : INT64_MIN);
+	/* Settled: now nothing may escape the bound. */
+	observe(&self->t, &after, soak && !variant->hold_ms ? soak * 1000LL : 1000);
+	stop_reader(&self->r);
+	reads = atomic_load(&self->r.reads);
+
+	TH_LOG("%s=%lld: %ld reads, %ld backward, %ld checks, %ld outside the bound (+%ld transient), worst error %lld ns (bound %lld ns), widest bound %lld ns (%lld before), converged in %.2f s, rate %lld -> %lld ppb",
+	       variant->param, value, reads, atomic_load(&self->r.backward),
+	       hold.checks + after.checks,
+	       hold.violations + after.violations,
+	       after.transient_violations,
+	       (long long)(hold.worst_err_ns > after.worst_err_ns ?
+			   hold.worst_err_ns : after.worst_err_ns),
+	       (long long)(hold.worst_err_ns > after.worst_err_ns ?
+			   hold.worst_err_bound_ns : after.worst_err_bound_ns),
+	       (long long)(hold.max_bound_ns > after.max_bound_ns ?
+			   hold.max_bound_ns : after.max_bound_ns),
+	       (long long)self->bound_ns, conv, (long long)self->freq_ppb,
+	       (long long)self->t.p->phc_freq_ppb);
+	if (variant->hold_ms)
+		TH_LOG("during the fault: states 0x%x, flags 0x%x, reached 0x%x after %.2f s; samples rejected %llu -> %llu; generation %u -> %u; fakephc %lld reads, %lld failed",
+		       hold.states, hold.flags, variant->reach, left,
+		       (unsigned long long)rejected,
+		       (unsigned long long)self->t.p->samples_rejected,
+		       gen, self->t.p->generation, fake_get("reads"),
+		       fake_get("fails"));
+	if (variant->reach & ST(HOLDOVER))
+		TH_LOG("holdover: bound %lld -> %lld ns over %.2f s; drift_ppb %lld would add %lld ns",
+		       (long long)bound0, (long long)bound1, held_s,
+		       ionclock_param("drift_ppb"),
+		       (long long)(held_s * ionclock_param("drift_ppb")));
+
+	EXPECT_EQ(0, atomic_load(&self->r.backward));
+	EXPECT_EQ(0, hold.violations + after.violations);
+	EXPECT_LE(0, conv);
+	EXPECT_GE(conv, variant->min_converge_s);
+	if (variant->during)
+		EXPECT_EQ(0, hold.states & ~variant->during);
+	if (variant->flag)
+		EXPECT_TRUE(hold.flags & variant->flag);
+	if (variant->no_flag)
+		EXPECT_FALSE(hold.flags & variant->no_flag);
+	EXPECT_FALSE(self->t.p->flags & IONCLOCK_FLAG_PHC_GONE);
+	if (variant->rejects)
+		EXPECT_LT(rejected, self->t.p->samples_rejected);
+	if (variant->wider_bound)
+		EXPECT_LT(self->bound_ns, hold.max_bound_ns);
+	if (variant->new_generation)
+		EXPECT_NE(gen, self->t.p->generation);
+	if (variant->new_step)
+		EXPECT_LT(steps, self->t.p->steps_detected);
+	if (soak)
+		EXPECT_LE(SOAK_MIN_READS, reads);
+}
+
+TEST_HARNESS_MAIN
