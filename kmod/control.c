@@ -6,6 +6,8 @@
  * checked whole before anything changes.
  */
 #include <linux/capability.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -79,6 +81,25 @@ static int check_config(const struct ionclock_config *cfg)
 	return 0;
 }
 
+/*
+ * Changing the smear window while a smear runs would step the smeared UTC
+ * clock: is a leap within half of @window of now?
+ */
+static bool smear_running(struct ionclock_dev *idev, u32 window)
+{
+	struct ionclock_leap_state st;
+	u64 now_s;
+
+	if (!idev->leaps || !idev->engine.published)
+		return false;
+	now_s = div_u64(ionclock_mapping_eval(&idev->engine.map,
+					      ionclock_counter_read()),
+			NSEC_PER_SEC);
+	ionclock_leaps_at(idev->leaps, now_s, window, &st);
+	return st.delta_s && now_s + window / 2 + 1 >= st.leap_tai_s &&
+	       now_s <= st.leap_tai_s + window / 2 + 1;
+}
+
 long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg)
 {
 	struct ionclock_params *pp = &idev->engine.params;
@@ -97,6 +118,11 @@ long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg)
 		return err;
 
 	mutex_lock(&idev->lock);
+	if ((cfg.set & IONCLOCK_CONFIG_SMEAR_WINDOW) &&
+	    smear_running(idev, max(cfg.smear_window_s, idev->smear_window_s))) {
+		mutex_unlock(&idev->lock);
+		return -EBUSY;
+	}
 	if (cfg.set & IONCLOCK_CONFIG_POLL)
 		idev->poll_ms = cfg.poll_ms;
 	if (cfg.set & IONCLOCK_CONFIG_MAX_SLEW)

@@ -77,6 +77,34 @@ u64 ionclock_counter_read(void)
 	return ktime_get_raw_ns();
 }
 
+/*
+ * A system timestamp a PHC driver took right around its register read
+ * (ptp_read_system_prets/postts), put on our counter's scale through a
+ * clocksource snapshot taken just before: the stamps are CLOCK_REALTIME,
+ * or CLOCK_MONOTONIC_RAW where the kernel lets us ask (@raw).  They sit
+ * closer to the hardware read than our own counter reads around the whole
+ * driver call, which also cover its locking.  Over the microseconds
+ * between snapshot and stamp, treating REALTIME's rate as RAW's (at most
+ * 500 ppm apart) costs well under a nanosecond.
+ */
+bool ionclock_counter_from_stamp(const struct system_time_snapshot *snap,
+				 bool raw, const struct timespec64 *ts,
+				 u64 *out)
+{
+	s64 d;
+
+	if (!ts->tv_sec && !ts->tv_nsec)
+		return false;	/* the driver does not stamp */
+	d = timespec64_to_ns(ts) - ktime_to_ns(raw ? snap->raw : snap->real);
+	if (d < -(s64)NSEC_PER_SEC || d > (s64)NSEC_PER_SEC)
+		return false;
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		*out = snap->cycles + div_s64(d * (s64)tsc_khz, USEC_PER_SEC);
+	else
+		*out = ktime_to_ns(snap->raw) + d;
+	return true;
+}
+
 u64 ionclock_counter_nominal_mult(void)
 {
 	return nominal_mult;

@@ -100,7 +100,25 @@ void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
 	e->params = *params;
 	e->nominal_mult = nominal_mult;
 	e->shift = shift;
+	e->anchor_ticks = ((u64)IONCLOCK_ANCHOR_AHEAD_NS << shift) / nominal_mult;
 	e->state = IONCLOCK_ENGINE_STARTING;
+}
+
+/*
+ * Where to anchor a mapping whose update began (sequence count odd) at
+ * @counter: IONCLOCK_ANCHOR_AHEAD_NS later.  Readers then need only the
+ * vDSO's ordering, the counter read kept below the field loads.  The CPU
+ * may still satisfy a reader's re-read of the sequence count before its
+ * counter read; such a reader can pair the old mapping with a counter
+ * taken after the update began, but not after the anchor, since that
+ * window is a few loads long, far below a microsecond.  The old mapping
+ * at any counter up to the anchor is at most the new mapping's base, and
+ * the new mapping stands at its base until the anchor: time stays put for
+ * that microsecond instead of going back.
+ */
+u64 ionclock_engine_anchor(const struct ionclock_engine *e, u64 counter)
+{
+	return counter + e->anchor_ticks;
 }
 
 s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e)
@@ -352,8 +370,9 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	b->residual_ns = e->residual_ns;
 	b->slew_ns = abs_s64(off);
 	b->upstream_ns = e->params.upstream_ns;
+	/* Up to the anchor the time may stand that far ahead (see above). */
 	b->total_ns = b->bracket_ns + b->residual_ns + b->slew_ns +
-		      b->upstream_ns;
+		      b->upstream_ns + IONCLOCK_ANCHOR_AHEAD_NS;
 	growth_ppb = e->params.drift_ppb +
 		     ionclock_mul_div(abs_s64(slew), NSEC_PER_SEC_U, FRAC40);
 	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,

@@ -22,6 +22,11 @@ typedef int32_t s32;
 #define IONCLOCK_WINDOW		16
 /* Samples needed before the PHC's rate is judged and followed. */
 #define IONCLOCK_MIN_FIT	4
+/*
+ * How far ahead of the moment it is written a mapping is anchored (see
+ * ionclock_engine_anchor()); the error bound includes it.
+ */
+#define IONCLOCK_ANCHOR_AHEAD_NS	1000
 
 /**
  * struct ionclock_mapping - counter to TAI ns: base + (delta * mult) >> shift
@@ -102,6 +107,7 @@ struct ionclock_engine {
 	struct ionclock_params params;
 	u64 nominal_mult;
 	u32 shift;
+	u64 anchor_ticks;
 
 	enum ionclock_engine_state state;
 	bool published;
@@ -139,6 +145,7 @@ struct ionclock_engine {
 void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
 			  u32 shift, const struct ionclock_params *params);
 u64 ionclock_mapping_eval(const struct ionclock_mapping *m, u64 counter);
+u64 ionclock_engine_anchor(const struct ionclock_engine *e, u64 counter);
 u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta);
 void ionclock_engine_add_sample(struct ionclock_engine *e,
 				const struct ionclock_sample *s);

@@ -89,6 +89,11 @@ extern unsigned int ionclock_phc_timescale;
 int ionclock_counter_init(const char *which);
 u8 ionclock_counter_id(void);
 u64 ionclock_counter_read(void);
+struct system_time_snapshot;
+struct timespec64;
+bool ionclock_counter_from_stamp(const struct system_time_snapshot *snap,
+				 bool raw, const struct timespec64 *ts,
+				 u64 *out);
 u64 ionclock_counter_nominal_mult(void);
 u32 ionclock_counter_shift(void);
 

@@ -43,12 +43,13 @@ void ionclock_page_free(struct ionclock_dev *idev)
 }
 
 /*
- * Publish the engine's next mapping.  The mapping is anchored at a counter
- * value read after the sequence count has gone odd, so a reader whose
- * counter read comes later than the anchor cannot have seen the old mapping
- * and an even count: it retries.  That, and each mapping starting where the
- * previous one stands at the anchor, is what makes the published time
- * continuous.
+ * Publish the engine's next mapping.  The mapping is anchored shortly after
+ * a counter value read once the sequence count has gone odd, so a reader
+ * whose counter read comes later than the anchor cannot have seen the old
+ * mapping and an even count: it retries (ionclock_engine_anchor() says why
+ * "shortly after").  That, and each mapping starting where the previous
+ * one stands at the anchor, is what keeps the published time from going
+ * backward.
  */
 void ionclock_page_publish(struct ionclock_dev *idev)
 {
@@ -62,7 +63,7 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	preempt_disable();
 	WRITE_ONCE(p->seq_count, p->seq_count + 1);
 	smp_mb(); /* pairs with the reader's smp_rmb() before its recheck */
-	now = ionclock_counter_read();
+	now = ionclock_engine_anchor(e, ionclock_counter_read());
 	ionclock_engine_publish(e, now, &b);
 	ionclock_page_fill(p, e, &b, idev->phc.gone);
 	if (idev->leaps) {

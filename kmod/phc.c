@@ -227,6 +227,7 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 			struct ionclock_sample *best)
 {
 	struct posix_clock *clk = phc->clk;
+	struct system_time_snapshot snap;
 	struct ptp_clock_info *info;
 	u64 best_width = U64_MAX;
 	unsigned int i;
@@ -240,11 +241,12 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		return -ENODEV;
 	}
 	info = to_prefix(clk)->info;
+	ktime_get_snapshot(&snap);
 	for (i = 0; i < reads; i++) {
 		struct ptp_system_timestamp sts;
 		struct timespec64 ts;
 		bool raw = ionclock_sts_request_raw(&sts);
-		u64 before, after;
+		u64 before, after, pre, post;
 
 		before = ionclock_counter_read();
 		if (info->gettimex64)
@@ -254,19 +256,14 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		after = ionclock_counter_read();
 		if (err)
 			break;
-		/*
-		 * The driver's own stamps sit closer to the register read
-		 * than ours; use them when they are on our counter's scale.
-		 */
-		if (raw && info->gettimex64 &&
-		    ionclock_counter_id() == IONCLOCK_COUNTER_MONOTONIC_RAW) {
-			u64 pre = timespec64_to_ns(&sts.pre_ts);
-			u64 post = timespec64_to_ns(&sts.post_ts);
-
-			if (pre >= before && post <= after && pre <= post) {
-				before = pre;
-				after = post;
-			}
+		/* The driver's own stamps, when they narrow the bracket. */
+		if (info->gettimex64 &&
+		    ionclock_counter_from_stamp(&snap, raw, &sts.pre_ts, &pre) &&
+		    ionclock_counter_from_stamp(&snap, raw, &sts.post_ts,
+						&post) &&
+		    pre >= before && post <= after && pre <= post) {
+			before = pre;
+			after = post;
 		}
 		if (after < before || ts.tv_sec < 0) {
 			err = -EIO;

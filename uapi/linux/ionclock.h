@@ -61,7 +61,12 @@
  * The counter read must be ordered after the field reads (step 3): a counter
  * read that floats above the first sequence read could pair a counter from
  * before an update with the mapping after it and break the monotonic
- * guarantee across CPUs.
+ * guarantee across CPUs.  The other way round needs nothing: the module
+ * anchors each new mapping 1 us after the moment the update begins, and the
+ * new mapping stands still until then, so a reader whose second sequence
+ * read the CPU satisfied a little before its counter read (x86's rdtsc does
+ * not order later loads) still cannot see time go back.  "lfence; rdtsc" is
+ * all the ordering a reader needs, as in the vDSO.
  *
  * ERROR BOUND
  *
@@ -249,7 +254,9 @@ struct ionclock_reading {
  * @reserved: must be 0
  *
  * Changing anything needs CAP_SYS_TIME; an out-of-range value fails the
- * whole call with -ERANGE and changes nothing.
+ * whole call with -ERANGE and changes nothing.  The smear window cannot be
+ * changed while a smear runs (under either window): -EBUSY, as that would
+ * step the smeared UTC clock.
  */
 struct ionclock_config {
 	__u32 flags;

@@ -228,7 +228,7 @@ static void pub_publish(struct pub *p)
 	__atomic_store_n(&w->seq_count, w->seq_count + 1, __ATOMIC_RELAXED);
 	/* pairs with the reader's fence before its re-read of seq_count */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	now = counter_read(p->counter_id);
+	now = ionclock_engine_anchor(&p->e, counter_read(p->counter_id));
 	ionclock_engine_publish(&p->e, now, &b);
 	ionclock_page_fill(w, &p->e, &b, false);
 	/* A loaded leap table with no leap scheduled, as ionclockctl leaves. */

@@ -17,12 +17,13 @@ static inline uint64_t ionclock_rdtsc_ordered(void)
 	uint32_t lo, hi;
 
 	/*
-	 * The first lfence keeps the TSC read below the page loads (READ
-	 * PROTOCOL step 3).  The second keeps the seq_count re-read below the
-	 * TSC read, which rdtsc alone does not: a re-read satisfied early could
-	 * miss an update anchored before our counter value.
+	 * The lfence keeps the TSC read below the page loads (READ PROTOCOL
+	 * step 3), as the vDSO's rdtsc_ordered() does.  rdtsc does not keep
+	 * the seq_count re-read below it; the module anchors each mapping
+	 * IONCLOCK_ANCHOR_AHEAD_NS in the future so that it need not (see the
+	 * uapi header), which saves a second lfence on every read.
 	 */
-	asm volatile("lfence; rdtsc; lfence" : "=a" (lo), "=d" (hi) : : "memory");
+	asm volatile("lfence; rdtsc" : "=a" (lo), "=d" (hi) : : "memory");
 	return (uint64_t)hi << 32 | lo;
 }
 
