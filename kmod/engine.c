@@ -197,6 +197,7 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 static void restart_window(struct ionclock_engine *e,
 			   const struct ionclock_sample *s)
 {
+	e->last_good_counter = s->counter;
 	e->win[0] = *s;
 	e->n = 1;
 	e->fit_phc_ns = s->phc_ns;
@@ -255,6 +256,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->n--;
 	}
 	e->win[e->n++] = *s;
+	e->last_good_counter = s->counter;
 	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
 	if (e->n < 2) {
 		restart_window(e, s);
@@ -336,14 +338,21 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 		p = ionclock_mapping_eval(&e->map, now);
 	}
 
+	/*
+	 * The offset to the PHC, wherever there is a PHC to compare with: it
+	 * is closed only while following, but it is error all the same while
+	 * a step is being confirmed.  In holdover, or with a PHC not trusted,
+	 * the last offset known stays in the bound.
+	 */
+	if (e->n && e->state != IONCLOCK_ENGINE_UNRELIABLE)
+		off = (s64)(predict(e, e->fit_counter, e->fit_phc_ns,
+				    e->freq_frac40, now) - p);
+	else
+		off = e->offset_ns;
 	if (following(e)) {
-		u64 target = predict(e, e->fit_counter, e->fit_phc_ns,
-				     e->freq_frac40, now);
-
-		off = (s64)(target - p);
 		if (off > (s64)e->params.step_threshold_ns &&
 		    e->params.step_forward) {
-			p = target;
+			p += off;
 			off = 0;
 		}
 		slew = ionclock_smul_div(off, FRAC40,
@@ -370,9 +379,16 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	b->residual_ns = e->residual_ns;
 	b->slew_ns = abs_s64(off);
 	b->upstream_ns = e->params.upstream_ns;
-	/* Up to the anchor the time may stand that far ahead (see above). */
+	/*
+	 * Up to the anchor the time may stand that far ahead (see above).
+	 * The counter may have drifted since the last good sample: while
+	 * tracking that is a poll period, in holdover it is all the time since.
+	 */
 	b->total_ns = b->bracket_ns + b->residual_ns + b->slew_ns +
-		      b->upstream_ns + IONCLOCK_ANCHOR_AHEAD_NS;
+		      b->upstream_ns + IONCLOCK_ANCHOR_AHEAD_NS +
+		      ionclock_mul_div(ionclock_counter_to_ns(e, now -
+							      e->last_good_counter),
+				       e->params.drift_ppb, NSEC_PER_SEC_U);
 	growth_ppb = e->params.drift_ppb +
 		     ionclock_mul_div(abs_s64(slew), NSEC_PER_SEC_U, FRAC40);
 	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,

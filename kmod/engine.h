@@ -131,9 +131,14 @@ struct ionclock_engine {
 	u64 bracket_ns;
 	bool have_freq;
 
-	/* What the last publication aimed to close, for the bound. */
+	/*
+	 * PHC minus published time at the last publication (kept through
+	 * holdover, for the bound), the slew it set, and the counter of the
+	 * last sample taken in (the age of the PHC's news, for the bound).
+	 */
 	s64 offset_ns;
 	s64 slew_frac40;
+	u64 last_good_counter;
 
 	u32 rejected_in_row;
 

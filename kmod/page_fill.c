@@ -37,7 +37,7 @@ void ionclock_page_fill(struct ionclock_page *p,
 		flags |= IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
 	if (phc_gone)
 		flags |= IONCLOCK_FLAG_PHC_GONE;
-	if (e->offset_ns)
+	if (e->slew_frac40)
 		flags |= IONCLOCK_FLAG_SLEWING;
 	p->flags = flags;
 	p->state = page_state(e);

@@ -254,8 +254,11 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		else
 			err = info->gettime64(info, &ts);
 		after = ionclock_counter_read();
-		if (err)
+		/* One failed read spoils only itself; a vanished PHC, all. */
+		if (err == -ENODEV || err == -ESHUTDOWN)
 			break;
+		if (err)
+			continue;
 		/* The driver's own stamps, when they narrow the bracket. */
 		if (info->gettimex64 &&
 		    ionclock_counter_from_stamp(&snap, raw, &sts.pre_ts, &pre) &&
@@ -267,7 +270,7 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		}
 		if (after < before || ts.tv_sec < 0) {
 			err = -EIO;
-			break;
+			continue;
 		}
 		if (after - before < best_width) {
 			best_width = after - before;
@@ -277,7 +280,9 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		}
 	}
 	up_read(&clk->rwsem);
-	if (err == -ENODEV || err == -ESHUTDOWN)
+	if (err == -ENODEV || err == -ESHUTDOWN) {
 		phc->gone = true;
-	return err;
+		return err;
+	}
+	return best_width == U64_MAX ? (err ? err : -EIO) : 0;
 }

@@ -69,6 +69,17 @@ struct sim {
 	u64 worst_steady_ns;
 	u64 steady_reads;
 
+	/*
+	 * The bound of the last publication.  Truth must lie inside it once
+	 * the engine has had two windows of samples since the last disturbance
+	 * (steps and frequency jumps are outside the bound's assumptions until
+	 * it has seen them), also through later gaps with no samples.
+	 */
+	struct ionclock_bound bound;
+	bool check_bound;
+	unsigned int samples_since_disturbed;
+	u64 bound_checks;
+
 	/* The last few things that happened, dumped on the first failure. */
 	char log[SIM_LOG][112];
 	unsigned int log_n;
@@ -168,6 +179,7 @@ static void sim_init(struct sim *s, struct unit *u, const struct sim_counter *ct
 	s->tolerance_ns = 5 * s->hw_ns;
 	s->settle_ns = 10 * NSEC_PER_SEC;
 	s->disturbed_at = s->now;
+	s->samples_since_disturbed = 0;
 	s->budget_ns = 0;
 }
 
@@ -185,6 +197,7 @@ static void sim_set_phc(struct sim *s, s64 step_ns, s64 freq_ppb)
 static void sim_disturbed(struct sim *s)
 {
 	s->disturbed_at = s->now;
+	s->samples_since_disturbed = 0;
 	s->budget_ns = s->e.published ? abs64(error_at(s, s->now)) : 0;
 }
 
@@ -213,6 +226,23 @@ static void sim_read(struct sim *s, u64 c)
 	if (t > s->last_read)
 		s->last_read = t;
 	s->reads++;
+	/* Two windows of samples since the last disturbance. */
+	if (s->check_bound &&
+	    s->samples_since_disturbed >= 2 * IONCLOCK_WINDOW) {
+		u64 bound = s->bound.total_ns +
+			    (u64)(((__uint128_t)(t - s->e.map.time_base_ns) *
+				   s->bound.growth_frac32) >> 32);
+		u64 err = abs64(error_at(s, c));
+
+		s->bound_checks++;
+		if (!UNIT_EXPECT(s->u, err <= bound,
+				 "%s: truth %lld ns away, outside the bound %llu at t=%.3fs",
+				 s->ctr->name, (long long)error_at(s, c),
+				 (unsigned long long)bound,
+				 (double)ns_from_ticks(s, (s64)c) /
+				 NSEC_PER_SEC))
+			sim_dump(s);
+	}
 	if (s->check_accuracy && sim_steady(s, c)) {
 		u64 err = abs64(error_at(s, c));
 
@@ -245,6 +275,7 @@ static void sim_publish(struct sim *s, u64 at)
 	s->now = at;
 	sim_read(s, at);
 	ionclock_engine_publish(&s->e, at, &b);
+	s->bound = b;
 	after = published(s, at);
 	if (was)
 		UNIT_EXPECT(s->u, after == before ||
@@ -268,6 +299,7 @@ static void sim_sample(struct sim *s, s64 hw_ns)
 	smp.half_width = hw;
 	smp.phc_ns = true_phc(s, latch);
 	ionclock_engine_add_sample(&s->e, &smp);
+	s->samples_since_disturbed++;
 	if (s->e.generation != gen)
 		sim_log(s, "engine: generation %u, state %d, steps %llu, n %u, error %lld",
 			s->e.generation, s->e.state,
@@ -410,6 +442,7 @@ static void run_property(struct unit *u, const struct property_case *pc)
 	base_ppb = unit_range(&s.rng, -200000, 200000);
 	s.freq_ppb = base_ppb;
 	s.check_accuracy = true;
+	s.check_bound = true;
 
 	for (i = 0; i < pc->polls; i++) {
 		s64 dt = POLL_NS + unit_range(&s.rng, -5, 5) * NSEC_PER_MS;
