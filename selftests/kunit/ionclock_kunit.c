@@ -648,7 +648,7 @@ static void ionclock_forward_step_test(struct kunit *test)
 				    "sample %u after the step", k);
 		KUNIT_EXPECT_EQ(test, s->e.steps_detected, steps + 1);
 		KUNIT_EXPECT_EQ(test, (u64)s->e.generation, gen + 1);
-		KUNIT_EXPECT_EQ(test, s->e.offset_ns, 0LL);
+		KUNIT_EXPECT_EQ(test, s->e.slew_frac40, 0LL);
 	}
 	sim_tick(s);
 	KUNIT_EXPECT_LE_MSG(test, mag(s->last_jump - c->step_ns), 1000ULL,
@@ -710,7 +710,7 @@ static void ionclock_backward_step_test(struct kunit *test)
 	sim_set_phc(s, c->step_ns, c->ppb);
 	for (k = 1; k < IONCLOCK_MIN_FIT; k++) {
 		sim_tick(s);
-		KUNIT_EXPECT_EQ(test, s->e.offset_ns, 0LL);
+		KUNIT_EXPECT_EQ(test, s->e.slew_frac40, 0LL);
 	}
 	full = slew_polls(mag(c->step_ns), c->max_slew_ppb);
 	half = full / 2;
@@ -1130,6 +1130,8 @@ static void ionclock_page_fill_test(struct kunit *test)
 	e->state = c->state;
 	e->published = c->published;
 	e->offset_ns = c->offset_ns;
+	/* A case with an offset is one the publisher is slewing away. */
+	e->slew_frac40 = c->offset_ns < 0 ? -1 : c->offset_ns > 0;
 	e->generation = 7;
 	e->map.counter_base = 123456789;
 	e->map.time_base_ns = PHC_START_NS;
