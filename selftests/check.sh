@@ -13,7 +13,6 @@ what=${1:-all}
 
 record() { echo "ionclock-suite: $*" >>"$results/host.txt"; }
 
-
 # A host script printing TAP and a last line "<word>: N passed, N failed".
 run_script() {
 	local name=$1 out line

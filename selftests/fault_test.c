@@ -50,16 +50,6 @@
 #define FAULT_TIMEOUT_S	1800
 #define ST(s)		(1u << IONCLOCK_STATE_##s)
 
-struct reader {
-	struct ionclock *c;
-	pthread_t thread;
-	bool running;
-	atomic_bool stop;
-	atomic_long reads;
-	atomic_long backward;
-	atomic_long errors;
-};
-
 /* What the sandwich checks saw over one phase. */
 struct watch {
 	bool transient;		/* misses now count as transient */
@@ -72,27 +62,6 @@ struct watch {
 	unsigned int states;	/* ST() of every state seen */
 	unsigned int flags;	/* IONCLOCK_FLAG_* seen */
 };
-
-static void *reader(void *arg)
-{
-	struct reader *r = arg;
-	int64_t prev = 0, now;
-
-	while (!atomic_load(&r->stop)) {
-		if (ionclock_now(r->c, &now)) {
-			atomic_fetch_add(&r->errors, 1);
-			continue;
-		}
-		if (now < prev) {
-			fprintf(stderr, "# backward: %lld after %lld\n",
-				(long long)now, (long long)prev);
-			atomic_fetch_add(&r->backward, 1);
-		}
-		prev = now;
-		atomic_fetch_add(&r->reads, 1);
-	}
-	return NULL;
-}
 
 static const char *fake_dir(void)
 {
@@ -170,7 +139,7 @@ struct target {
 
 FIXTURE(fault) {
 	struct target t;
-	struct reader r;
+	struct test_reader r;
 	struct ionclock_config saved;
 	bool config_changed;
 	int64_t bound_ns;	/* the bound before the fault */
@@ -338,14 +307,6 @@ static void fake_reset(void)
 	fake_set("present", 1);
 }
 
-static void stop_reader(struct reader *r)
-{
-	if (!r->running)
-		return;
-	atomic_store(&r->stop, true);
-	pthread_join(r->thread, NULL);
-	r->running = false;
-}
 
 FIXTURE_SETUP(fault)
 {
@@ -382,16 +343,14 @@ FIXTURE_SETUP(fault)
 		ASSERT_EQ(0, ioctl(fd, IONCLOCK_IOC_SET_CONFIG, &cfg));
 		self->config_changed = true;
 	}
-	self->r.c = self->t.c;
-	ASSERT_EQ(0, pthread_create(&self->r.thread, NULL, reader, &self->r));
-	self->r.running = true;
+	ASSERT_EQ(0, test_reader_start(&self->r, self->t.c));
 }
 
 FIXTURE_TEARDOWN(fault)
 {
 	if (self->t.truth_fd < 0)
 		return;
-	stop_reader(&self->r);
+	test_reader_stop(&self->r);
 	EXPECT_EQ(0, atomic_load(&self->r.backward));
 	EXPECT_EQ(0, atomic_load(&self->r.errors));
 	if (self->config_changed) {
@@ -505,7 +464,7 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 			variant->rate ? value : INT64_MIN);
 	/* Settled: now nothing may escape the bound. */
 	observe(&self->t, &after, soak && !variant->hold_ms ? soak * 1000LL : 1000);
-	stop_reader(&self->r);
+	test_reader_stop(&self->r);
 	reads = atomic_load(&self->r.reads);
 
 	TH_LOG("%s=%lld: %ld reads, %ld backward, %ld checks, %ld outside the bound (+%ld transient), worst error %lld ns (bound %lld ns), widest bound %lld ns (%lld before), converged in %.2f s, rate %lld -> %lld ppb",

@@ -6,9 +6,14 @@
 #ifndef IONCLOCK_TEST_H
 #define IONCLOCK_TEST_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/ionclock.h>
 
 #include "ionclock.h"
@@ -59,6 +64,61 @@ static inline int test_wait_state(struct ionclock *c, uint32_t state,
 		usleep(50000);
 	}
 	return p->state == state;
+}
+
+/*
+ * A thread calling ionclock_now() as fast as it can until stopped, counting
+ * reads, reads earlier than the one before, and failed reads.
+ */
+struct test_reader {
+	struct ionclock *c;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	atomic_long reads;
+	atomic_long backward;
+	atomic_long errors;
+};
+
+static inline void *test_reader_run(void *arg)
+{
+	struct test_reader *r = arg;
+	int64_t prev = 0, now;
+
+	while (!atomic_load(&r->stop)) {
+		if (ionclock_now(r->c, &now)) {
+			atomic_fetch_add(&r->errors, 1);
+			continue;
+		}
+		if (now < prev) {
+			fprintf(stderr, "# backward: %lld after %lld\n",
+				(long long)now, (long long)prev);
+			atomic_fetch_add(&r->backward, 1);
+		}
+		prev = now;
+		atomic_fetch_add(&r->reads, 1);
+	}
+	return NULL;
+}
+
+static inline int test_reader_start(struct test_reader *r, struct ionclock *c)
+{
+	r->c = c;
+	atomic_store(&r->stop, false);
+	atomic_store(&r->reads, 0);
+	atomic_store(&r->backward, 0);
+	atomic_store(&r->errors, 0);
+	r->running = !pthread_create(&r->thread, NULL, test_reader_run, r);
+	return r->running ? 0 : -1;
+}
+
+static inline void test_reader_stop(struct test_reader *r)
+{
+	if (!r->running)
+		return;
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	r->running = false;
 }
 
 #endif /* IONCLOCK_TEST_H */

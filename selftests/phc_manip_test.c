@@ -24,32 +24,6 @@
 
 #define CONVERGED_NS	100000
 
-struct reader {
-	struct ionclock *c;
-	atomic_bool stop;
-	atomic_long reads;
-	atomic_long backward;
-};
-
-static void *reader(void *arg)
-{
-	struct reader *r = arg;
-	int64_t prev = 0, now;
-
-	while (!atomic_load(&r->stop)) {
-		if (ionclock_now(r->c, &now))
-			continue;
-		if (now < prev) {
-			fprintf(stderr, "# backward: %lld after %lld\n",
-				(long long)now, (long long)prev);
-			atomic_fetch_add(&r->backward, 1);
-		}
-		prev = now;
-		atomic_fetch_add(&r->reads, 1);
-	}
-	return NULL;
-}
-
 /* PHC minus ionclock, ionclock taken as the midpoint around the PHC read. */
 static int64_t offset_ns(struct ionclock *c, int fd)
 {
@@ -107,8 +81,8 @@ static double converge(struct ionclock *c, int fd, int limit_s)
 }
 
 FIXTURE(manip) {
-	struct reader r;
-	pthread_t thread;
+	struct ionclock *c;
+	struct test_reader r;
 	int fd;
 };
 
@@ -119,26 +93,22 @@ FIXTURE_SETUP(manip)
 		SKIP(return, "%s: %s", test_phc_dev(), strerror(errno));
 	if (system("phc_ctl -h >/dev/null 2>&1") == -1)
 		SKIP(return, "no phc_ctl");
-	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &self->r.c));
-	ASSERT_TRUE(test_wait_state(self->r.c, IONCLOCK_STATE_TRACKING, 10));
-	ASSERT_LT(-1, converge(self->r.c, self->fd, 10));
-	atomic_store(&self->r.stop, false);
-	atomic_store(&self->r.reads, 0);
-	atomic_store(&self->r.backward, 0);
-	ASSERT_EQ(0, pthread_create(&self->thread, NULL, reader, &self->r));
+	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &self->c));
+	ASSERT_TRUE(test_wait_state(self->c, IONCLOCK_STATE_TRACKING, 10));
+	ASSERT_LT(-1, converge(self->c, self->fd, 10));
+	ASSERT_EQ(0, test_reader_start(&self->r, self->c));
 }
 
 FIXTURE_TEARDOWN(manip)
 {
 	if (self->fd < 0)
 		return;
-	atomic_store(&self->r.stop, true);
-	pthread_join(self->thread, NULL);
+	test_reader_stop(&self->r);
 	TH_LOG("%ld reads during the test, %ld backward",
 	       atomic_load(&self->r.reads), atomic_load(&self->r.backward));
 	EXPECT_EQ(0, atomic_load(&self->r.backward));
 	run_phc_ctl("freq 0");
-	ionclock_close(self->r.c);
+	ionclock_close(self->c);
 	close(self->fd);
 }
 
@@ -173,19 +143,19 @@ TEST_F(manip, converges)
 	ASSERT_GT(slew_ppm, 0);
 	if (!limit)
 		limit = 1000000 / slew_ppm + 20;
-	before = offset_ns(self->r.c, self->fd);
+	before = offset_ns(self->c, self->fd);
 	ASSERT_EQ(0, run_phc_ctl(variant->action));
 	if (limit > 60) {
 		/* Too slow to wait out: check the offset closes at the rate. */
 		sleep(5);
-		after = offset_ns(self->r.c, self->fd);
+		after = offset_ns(self->c, self->fd);
 		TH_LOG("%s: offset %lld ns, 5 s later %lld ns", variant->action,
 		       (long long)before, (long long)after);
 		EXPECT_LT(llabs(after), 1000000000LL - 5 * slew_ppm * 1000 * 9 / 10);
 		return;
 	}
-	t = converge(self->r.c, self->fd, limit);
-	after = offset_ns(self->r.c, self->fd);
+	t = converge(self->c, self->fd, limit);
+	after = offset_ns(self->c, self->fd);
 	TH_LOG("%s: converged to within %d ns in %.1f s (limit %d s), offset now %lld ns",
 	       variant->action, CONVERGED_NS, t, limit, (long long)after);
 	EXPECT_GE(t, 0);

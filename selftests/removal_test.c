@@ -21,32 +21,6 @@
 #include "ionclock_test.h"
 #include "kselftest_harness.h"
 
-struct reader {
-	struct ionclock *c;
-	atomic_bool stop;
-	atomic_long reads;
-	atomic_long backward;
-	atomic_long errors;
-};
-
-static void *reader(void *arg)
-{
-	struct reader *r = arg;
-	int64_t prev = 0, now;
-
-	while (!atomic_load(&r->stop)) {
-		if (ionclock_now(r->c, &now)) {
-			atomic_fetch_add(&r->errors, 1);
-			continue;
-		}
-		if (now < prev)
-			atomic_fetch_add(&r->backward, 1);
-		prev = now;
-		atomic_fetch_add(&r->reads, 1);
-	}
-	return NULL;
-}
-
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), ok;
@@ -63,9 +37,8 @@ TEST(pci_remove_while_mapped)
 	const char *pci = getenv("IONCLOCK_PCI");
 	const volatile struct ionclock_page *p;
 	struct ionclock_info info;
-	struct reader r = {};
+	struct test_reader r = {};
 	char path[256];
-	pthread_t t;
 	long before;
 
 	if (!pci)
@@ -73,7 +46,7 @@ TEST(pci_remove_while_mapped)
 	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &r.c));
 	p = ionclock_page(r.c);
 	ASSERT_TRUE(test_wait_state(r.c, IONCLOCK_STATE_TRACKING, 10));
-	ASSERT_EQ(0, pthread_create(&t, NULL, reader, &r));
+	ASSERT_EQ(0, test_reader_start(&r, r.c));
 	usleep(500000);
 
 	snprintf(path, sizeof(path), "%s/remove", pci);
@@ -88,8 +61,7 @@ TEST(pci_remove_while_mapped)
 	before = atomic_load(&r.reads);
 	sleep(1);
 	EXPECT_GT(atomic_load(&r.reads), before);	/* still reading */
-	atomic_store(&r.stop, true);
-	pthread_join(t, NULL);
+	test_reader_stop(&r);
 	TH_LOG("%ld reads across the removal, %ld backward, %ld errors",
 	       atomic_load(&r.reads), atomic_load(&r.backward),
 	       atomic_load(&r.errors));
@@ -107,9 +79,8 @@ TEST(reattach_after_rescan)
 {
 	const volatile struct ionclock_page *p;
 	struct ionclock_info info;
-	struct reader r = {};
+	struct test_reader r = {};
 	uint32_t gen;
-	pthread_t t;
 
 	if (!getenv("IONCLOCK_PCI"))
 		SKIP(return, "IONCLOCK_PCI not set");
@@ -117,7 +88,7 @@ TEST(reattach_after_rescan)
 	p = ionclock_page(r.c);
 	ASSERT_EQ(IONCLOCK_STATE_HOLDOVER, p->state);
 	gen = p->generation;
-	ASSERT_EQ(0, pthread_create(&t, NULL, reader, &r));
+	ASSERT_EQ(0, test_reader_start(&r, r.c));
 	ASSERT_EQ(0, write_file("/sys/bus/pci/rescan", "1"));
 	EXPECT_TRUE(test_wait_state(r.c, IONCLOCK_STATE_TRACKING, 20));
 	EXPECT_FALSE(p->flags & IONCLOCK_FLAG_PHC_GONE);
@@ -126,8 +97,7 @@ TEST(reattach_after_rescan)
 	ASSERT_EQ(0, ionclock_info(r.c, &info));
 	EXPECT_LE(0, info.phc_index);
 	sleep(2);
-	atomic_store(&r.stop, true);
-	pthread_join(t, NULL);
+	test_reader_stop(&r);
 	TH_LOG("back on ptp%d, generation %u -> %u; %ld reads, %ld backward",
 	       info.phc_index, gen, p->generation, atomic_load(&r.reads),
 	       atomic_load(&r.backward));
