@@ -13,35 +13,22 @@ what=${1:-all}
 
 record() { echo "ionclock-suite: $*" >>"$results/host.txt"; }
 
-# A host script printing TAP and a last line "<word>: N passed, N failed".
+# A host script printing TAP and a last line
+# "<word>: N passed, N failed" (", N skipped" may follow).
 run_script() {
-	local name=$1 out line
+	local name=$1 out line skip
 	shift
 	out=$("$@" 2>&1)
 	echo "$out"
-	line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed" | tail -n 1)
-	if [ -n "$line" ]; then
-		record "host $name $(echo "$line" |
-			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2 skip=0/')"
-	else
-		record "host $name pass=0 fail=1 skip=0"
-	fi
-}
-
-# make install into a DESTDIR, pkg-config, the man pages, DKMS builds for
-# both kernels: like run_script, but its skips (DKMS without root) count.
-run_install() {
-	local out line
-	out=$(selftests/install_test.sh 2>&1)
-	echo "$out"
 	line=$(echo "$out" |
-	       grep -E '^install: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' |
+	       grep -E "^$name: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?\$" |
 	       tail -n 1)
 	if [ -n "$line" ]; then
-		record "host install $(echo "$line" |
-			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/pass=\1 fail=\2 skip=\3/')"
+		skip=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped$/\1/p')
+		record "host $name $(echo "$line" |
+			sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/pass=\1 fail=\2/') skip=${skip:-0}"
 	else
-		record "host install pass=0 fail=1 skip=0"
+		record "host $name pass=0 fail=1 skip=0"
 	fi
 }
 
@@ -109,7 +96,8 @@ all)
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
 	run_script unit make -s -C selftests/unit run
-	run_install
+	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
+	run_script install selftests/install_test.sh
 	run_script ctl selftests/ctl_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
@@ -123,7 +111,8 @@ kunit)
 	;;
 install)
 	selftests/vm/install-deps.sh || exit 1
-	run_install
+	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
+	run_script install selftests/install_test.sh
 	;;
 vm)
 	selftests/vm/install-deps.sh || exit 1
