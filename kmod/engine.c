@@ -140,31 +140,54 @@ struct fit {
 };
 
 /*
- * Least squares of y = PHC advance minus nominal counter advance against
- * x = nominal counter advance, both relative to the newest sample.  x is
- * taken in units of 1024 ns so the sums stay small; the sums themselves are
- * 128-bit and scaled down to 62 bits before the one division.
+ * A sample's weight in the fit: (best half-width / its half-width)^2,
+ * the inverse of its variance relative to the best, from 256 down to 1.  A
+ * read that waited on a bus or a lock says little about when the PHC was
+ * latched; weighted this way a burst of them cannot tilt the fit, and if
+ * every read becomes slow for good the weights even out again.
+ */
+static u32 sample_weight(u64 min_hw, u64 hw)
+{
+	u64 r = ionclock_mul_div(min_hw + 1, 16, hw + 1);
+
+	return r ? (u32)(r * r) : 1;
+}
+
+/*
+ * Weighted least squares of y = PHC advance minus nominal counter advance
+ * against x = nominal counter advance, both relative to the newest sample.
+ * x is taken in units of 1024 ns so the sums stay small; the sums themselves
+ * are 128-bit and scaled down to 62 bits before the one division.  With
+ * weights of at most 256 over 16 samples, the weighted means stay in 64
+ * bits for any window shorter than about two weeks.
  */
 static void fit_window(const struct ionclock_engine *e, struct fit *f)
 {
 	const struct ionclock_sample *last = &e->win[e->n - 1];
 	s64 xs[IONCLOCK_WINDOW], y[IONCLOCK_WINDOW], mx = 0, my = 0;
+	u32 w[IONCLOCK_WINDOW], sw = 0;
+	u64 min_hw = ~0ULL;
 	__int128 sxx = 0, sxy = 0;
 	u32 i, n = e->n;
 
+	for (i = 0; i < n; i++)
+		if (e->win[i].half_width < min_hw)
+			min_hw = e->win[i].half_width;
 	for (i = 0; i < n; i++) {
 		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
 
 		xs[i] = x >> 10;
 		y[i] = (s64)(e->win[i].phc_ns - last->phc_ns) - x;
-		mx += xs[i];
-		my += y[i];
+		w[i] = sample_weight(min_hw, e->win[i].half_width);
+		sw += w[i];
+		mx += w[i] * xs[i];
+		my += w[i] * y[i];
 	}
-	mx /= (s64)n;
-	my /= (s64)n;
+	mx /= (s64)sw;
+	my /= (s64)sw;
 	for (i = 0; i < n; i++) {
-		sxx += (__int128)(xs[i] - mx) * (xs[i] - mx);
-		sxy += (__int128)(xs[i] - mx) * (y[i] - my);
+		sxx += (__int128)w[i] * (xs[i] - mx) * (xs[i] - mx);
+		sxy += (__int128)w[i] * (xs[i] - mx) * (y[i] - my);
 	}
 	while (sxx > ((__int128)1 << 62) ||
 	       sxy > ((__int128)1 << 62) ||
@@ -182,16 +205,44 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 		f->y0 = my - ionclock_smul_div((s64)sxy, abs_s64(mx),
 					       (u64)sxx) * (mx < 0 ? -1 : 1);
 	}
+	/*
+	 * The residual is what the line does not explain: a wide sample may
+	 * sit off the line by as much as it is wider than the best one.
+	 */
 	f->residual_ns = 0;
 	for (i = 0; i < n; i++) {
 		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
 		s64 fit = f->y0 +
 			  (s64)(((__int128)x * f->freq_frac40) >> 40);
 		u64 r = abs_s64(y[i] - fit);
+		u64 slack = ionclock_counter_to_ns(e, e->win[i].half_width -
+						   min_hw);
 
+		r = r > slack ? r - slack : 0;
 		if (r > f->residual_ns)
 			f->residual_ns = r;
 	}
+}
+
+/*
+ * Whether @s is a step away from the only sample in the window, too few
+ * for a fit to predict from: whether it is further from it than the
+ * trusted rate allows.  Before any rate is trusted, two samples cannot
+ * tell a step from a PHC running at a wrong rate, and the window's fit
+ * judges.  So does it right after a step: a second jump is more likely a
+ * wrong rate than a second step.
+ */
+static bool early_step(const struct ionclock_engine *e,
+		       const struct ionclock_sample *s)
+{
+	const struct ionclock_sample *last = &e->win[e->n - 1];
+	s64 span = counter_span_ns(e, last->counter, s->counter);
+	s64 err = (s64)(s->phc_ns - last->phc_ns) -
+		  scale_by_rate(span, e->freq_frac40);
+
+	if (!e->have_freq || e->just_stepped)
+		return false;
+	return abs_s64(err) > e->params.step_threshold_ns;
 }
 
 static void restart_window(struct ionclock_engine *e,
@@ -203,6 +254,15 @@ static void restart_window(struct ionclock_engine *e,
 	e->fit_phc_ns = s->phc_ns;
 	e->fit_counter = s->counter;
 	e->residual_ns = 0;
+}
+
+static void step_detected(struct ionclock_engine *e,
+			  const struct ionclock_sample *s)
+{
+	e->steps_detected++;
+	e->generation++;
+	restart_window(e, s);
+	e->just_stepped = true;
 }
 
 void ionclock_engine_add_sample(struct ionclock_engine *e,
@@ -220,35 +280,36 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	/*
 	 * A reading much slower than the recent best carries mostly delay:
 	 * drop it.  If they keep coming, the PHC read has become slower for
-	 * good; then the old brackets no longer say what a good read is, and
-	 * are forgotten.
+	 * good: take them from then on, until a fast one comes back; the
+	 * fit's weights keep them from tilting it while fast ones remain.
 	 */
 	for (i = 0; i < e->n; i++)
 		if (e->win[i].half_width < min_hw)
 			min_hw = e->win[i].half_width;
 	if (e->n >= IONCLOCK_MIN_FIT && s->half_width > 4 * min_hw + 1) {
-		if (++e->rejected_in_row < IONCLOCK_MIN_FIT) {
+		if (e->rejected_in_row < IONCLOCK_MIN_FIT) {
+			e->rejected_in_row++;
 			e->samples_rejected++;
 			return;
 		}
-		for (i = 0; i < e->n; i++)
-			if (e->win[i].half_width < s->half_width)
-				e->win[i].half_width = s->half_width;
+	} else {
+		e->rejected_in_row = 0;
 	}
-	e->rejected_in_row = 0;
 
-	if (e->n >= IONCLOCK_MIN_FIT) {
+	if (e->n >= 2) {
 		u64 pred = predict(e, e->fit_counter, e->fit_phc_ns,
 				   e->fit_freq_frac40, s->counter);
 		s64 err = (s64)(s->phc_ns - pred);
 
 		if (abs_s64(err) > e->params.step_threshold_ns) {
-			e->steps_detected++;
-			e->generation++;
-			restart_window(e, s);
+			step_detected(e, s);
 			return;
 		}
+	} else if (e->n == 1 && early_step(e, s)) {
+		step_detected(e, s);
+		return;
 	}
+	e->just_stepped = false;
 
 	if (e->n == IONCLOCK_WINDOW) {
 		memmove(&e->win[0], &e->win[1],
@@ -266,9 +327,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	fit_window(e, &f);
 	if (f.residual_ns > e->params.step_threshold_ns) {
 		/* A step hidden inside a short window: start again from here. */
-		e->steps_detected++;
-		e->generation++;
-		restart_window(e, s);
+		step_detected(e, s);
 		return;
 	}
 	e->fit_freq_frac40 = f.freq_frac40;

@@ -141,6 +141,7 @@ struct ionclock_engine {
 	u64 last_good_counter;
 
 	u32 rejected_in_row;
+	bool just_stepped;	/* the window restarted at a step */
 
 	u64 samples_taken;
 	u64 samples_rejected;
