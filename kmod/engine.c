@@ -248,12 +248,31 @@ static bool early_step(const struct ionclock_engine *e,
 static void restart_window(struct ionclock_engine *e,
 			   const struct ionclock_sample *s)
 {
-	e->last_good_counter = s->counter;
 	e->win[0] = *s;
 	e->n = 1;
 	e->fit_phc_ns = s->phc_ns;
 	e->fit_counter = s->counter;
 	e->residual_ns = 0;
+}
+
+/*
+ * Keep the trusted rate as it stood one and two windows ago, sampled every
+ * IONCLOCK_WINDOW trusted samples: freq_older_frac40 predates every sample
+ * in the current window.
+ */
+static void remember_rate(struct ionclock_engine *e)
+{
+	if (!e->have_freq) {
+		e->have_freq = true;
+		e->freq_mark_frac40 = e->freq_frac40;
+		e->freq_older_frac40 = e->freq_frac40;
+		e->trusted_in_window = 0;
+	}
+	if (++e->trusted_in_window >= IONCLOCK_WINDOW) {
+		e->freq_older_frac40 = e->freq_mark_frac40;
+		e->freq_mark_frac40 = e->freq_frac40;
+		e->trusted_in_window = 0;
+	}
 }
 
 static void step_detected(struct ionclock_engine *e,
@@ -317,7 +336,9 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->n--;
 	}
 	e->win[e->n++] = *s;
-	e->last_good_counter = s->counter;
+	/* Before anything is trusted, the first reads are all there is. */
+	if (e->state == IONCLOCK_ENGINE_STARTING)
+		e->last_good_counter = s->counter;
 	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
 	if (e->n < 2) {
 		restart_window(e, s);
@@ -338,8 +359,16 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		return;
 	}
 	if (abs_s64(f.freq_frac40) > (u64)frac40_from_ppb(e->params.max_freq_ppb)) {
-		if (e->state != IONCLOCK_ENGINE_UNRELIABLE)
+		if (e->state != IONCLOCK_ENGINE_UNRELIABLE) {
 			e->generation++;
+			/*
+			 * The window that crossed the limit may already have
+			 * pulled the trusted rate most of the way there: run
+			 * on the rate trusted before it.
+			 */
+			if (e->have_freq)
+				e->freq_frac40 = e->freq_older_frac40;
+		}
 		e->state = IONCLOCK_ENGINE_UNRELIABLE;
 		e->fit_phc_ns = s->phc_ns + f.y0;
 		e->fit_counter = s->counter;
@@ -352,8 +381,9 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	e->fit_phc_ns = s->phc_ns + f.y0;
 	e->fit_counter = s->counter;
 	e->freq_frac40 = f.freq_frac40;
-	e->have_freq = true;
 	e->residual_ns = f.residual_ns;
+	e->last_good_counter = s->counter;
+	remember_rate(e);
 }
 
 void ionclock_engine_lost(struct ionclock_engine *e)

@@ -130,11 +130,16 @@ struct ionclock_engine {
 	u64 residual_ns;
 	u64 bracket_ns;
 	bool have_freq;
+	/* The trusted rate a window ago and two (see remember_rate()). */
+	s64 freq_mark_frac40;
+	s64 freq_older_frac40;
+	u32 trusted_in_window;
 
 	/*
 	 * PHC minus published time at the last publication (kept through
 	 * holdover, for the bound), the slew it set, and the counter of the
-	 * last sample taken in (the age of the PHC's news, for the bound).
+	 * last sample trusted (the age of the PHC's news, for the bound: a
+	 * PHC judged implausible brings none).
 	 */
 	s64 offset_ns;
 	s64 slew_frac40;

@@ -23,9 +23,13 @@
  *
  * The time follows the PHC, which is expected to be disciplined by PTP.
  * When the PHC is stepped, the module slews toward the new PHC time at a
- * bounded rate instead of stepping backward.  When the PHC disappears or
- * becomes implausible, the counter keeps running on the last frequency
- * estimate (HOLDOVER / UNRELIABLE states below).
+ * bounded rate instead of stepping backward.  When the PHC disappears, the
+ * counter keeps running on the last frequency estimate (HOLDOVER); when its
+ * rate becomes implausible, on the estimate from before the samples that
+ * showed it (UNRELIABLE).  A rate that slides there slowly, over more than
+ * two fit windows (about 3 s at the default poll), is followed until it
+ * crosses the limit.  In both states the bound grows with the drift rate
+ * from the last sample trusted.
  *
  * FINDING AND MAPPING THE PAGE
  *
