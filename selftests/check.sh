@@ -4,7 +4,7 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | kunit | install | vm <6.1|6.12> | style
+#   check.sh all | unit | kunit | install | vm <6.1|6.12> | metrics | style
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -102,6 +102,8 @@ all)
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
+	# The VMs' metrics through promtool and node_exporter.
+	run_script metrics selftests/metrics_test.sh
 	;;
 unit)
 	run_script unit make -s -C selftests/unit run
@@ -118,6 +120,9 @@ vm)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || exit 1
 	run_vm "${2:?check.sh vm <6.1|6.12>}"
+	;;
+metrics)
+	run_script metrics selftests/metrics_test.sh
 	;;
 style)
 	run_style

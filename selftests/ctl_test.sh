@@ -86,6 +86,44 @@ expect "-v prints the version" 0 '^ionclockctl ' -- "$ctl" -v
 expect "-h lists the commands" 0 'leap show\|load' -- "$ctl" -h
 expect "a missing device is a runtime failure" 1 'No such file' -- \
 	"$ctl" /dev/ionclock-none status
+expect "watch's interval: a malformed one is called malformed" 2 \
+	"'1,5' is not a number of seconds" -- "$ctl" watch 1,5
+expect "watch's interval: finer than a millisecond is malformed" 2 \
+	"'0.0005' is not a number of seconds" -- "$ctl" watch 0.0005
+expect "watch's interval: below 10 ms is out of range" 2 \
+	"interval '0.001' out of range 0.01..3600 seconds" -- "$ctl" watch 0.001
+expect "watch's interval: above an hour is out of range" 2 \
+	"interval '99999999999999999999' out of range" -- \
+	"$ctl" watch 99999999999999999999
+expect "watch's count is range-checked" 2 "count '0' out of range" -- \
+	"$ctl" watch 1 0
+expect "watch takes at most two arguments" 2 'at most an interval and a count' \
+	-- "$ctl" watch 1 2 3
+expect "watch checks before opening the device" 2 'not a number of seconds' \
+	-- "$ctl" /dev/ionclock-none watch x
+expect "watch on a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none watch 0.5 1
+expect "prometheus takes one file at most" 2 'at most a file name' -- \
+	"$ctl" prometheus a b
+expect "prometheus refuses an empty file name" 2 'empty file name' -- \
+	"$ctl" prometheus ''
+expect "prometheus on a missing device is a runtime failure" 1 \
+	'No such file' -- "$ctl" /dev/ionclock-none prometheus "$tmp/m.prom"
+n=$((n + 1))
+if [ ! -e "$tmp/m.prom" ] && [ -z "$(ls "$tmp" | grep 'm\.prom\.')" ]; then
+	echo "ok $n - a failed prometheus leaves no file behind"
+	pass=$((pass + 1))
+else
+	echo "not ok $n - a failed prometheus leaves no file behind"
+	fail=$((fail + 1))
+fi
+expect "bench's rounds are range-checked" 2 "rounds '101' out of range 1..100" \
+	-- "$ctl" bench 101
+expect "bench on a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none bench
+for c in watch prometheus bench; do
+	expect "-h lists $c" 0 "^  $c" -- "$ctl" -h
+done
 
 echo "1..$n"
 echo "ctl: $pass passed, $fail failed"

@@ -72,6 +72,15 @@ static const struct command commands[] = {
 	{ "config", " [key value]...",
 	  "print the engine's run-time settings, or set some (CAP_SYS_TIME)",
 	  true, check_config, cmd_config },
+	{ "watch", " [interval [count]]",
+	  "a line of state, bound and offset to the PHC every interval s (default 1)",
+	  true, check_watch, cmd_watch },
+	{ "prometheus", " [file]",
+	  "metrics in Prometheus text format, to stdout or atomically to file",
+	  true, check_prometheus, cmd_prometheus },
+	{ "bench", " [rounds]",
+	  "time every way of reading the clock here, ns per call and ratios",
+	  true, check_bench, cmd_bench },
 };
 
 #define NCOMMANDS	ARRAY_SIZE(commands)
@@ -169,7 +178,7 @@ static int check_count(const char *name, int argc, char **argv)
 	return argc ? parse_u64(name, "count", argv[0], 1, MAX_COUNT, &v) : 0;
 }
 
-static const char *state_name(uint32_t state)
+const char *state_name(uint32_t state)
 {
 	static const char *const names[] = {
 		[IONCLOCK_STATE_STARTING] = "starting",
@@ -216,6 +225,22 @@ int page_copy(const struct ionclock_page *p, struct ionclock_page *out)
 	return -EBUSY;
 }
 
+int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
+		    struct ionclock_page *pg)
+{
+	int err = ionclock_info(ctl->c, info);
+
+	if (err) {
+		fail(ctl->dev, ionclock_strerror(err));
+		return 1;
+	}
+	if (page_copy((const void *)ionclock_page(ctl->c), pg)) {
+		fail(ctl->dev, "the page never held still");
+		return 1;
+	}
+	return 0;
+}
+
 static int64_t ts_ns(const struct timespec *ts)
 {
 	return ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
@@ -251,6 +276,30 @@ static int offset_to(struct ionclock *c, clockid_t clk, int64_t clk_to_tai_ns,
 	return 0;
 }
 
+/*
+ * ionclock minus the attached PHC, put on TAI: 0, -ENODEV without a PHC,
+ * or -errno (the PHC's /dev/ptpN is often root's alone).
+ */
+int phc_offset(struct ionclock *c, const struct ionclock_info *info,
+	       const struct ionclock_page *pg, int64_t *off)
+{
+	int64_t phc_to_tai = 0;
+	char phc[32];
+	int err, fd;
+
+	if (info->phc_index < 0)
+		return -ENODEV;
+	if (info->phc_timescale == IONCLOCK_TIMESCALE_UTC)
+		phc_to_tai = (int64_t)pg->tai_utc_offset_s * NSEC_PER_SEC;
+	snprintf(phc, sizeof(phc), "/dev/ptp%d", info->phc_index);
+	fd = open(phc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = offset_to(c, FD_TO_CLOCKID(fd), phc_to_tai, off);
+	close(fd);
+	return err;
+}
+
 static void print_offset(const char *key, struct ionclock *c, clockid_t clk,
 			 int64_t clk_to_tai_ns, const char *clk_name)
 {
@@ -274,27 +323,16 @@ static void print_str(const char *key, const char *v)
 
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-	int64_t t, earliest, latest, phc_to_tai = 0;
+	int64_t t, earliest, latest, off;
 	struct ionclock_info info;
 	struct ionclock_page pg;
 	char phc[32];
-	int err, fd;
+	int err;
 
 	(void)argc;
 	(void)argv;
-	err = ionclock_info(ctl->c, &info);
-	if (err) {
-		fail(ctl->dev, ionclock_strerror(err));
+	if (device_snapshot(ctl, &info, &pg))
 		return 1;
-	}
-	err = page_copy((const void *)ionclock_page(ctl->c), &pg);
-	if (err) {
-		fail(ctl->dev, "the page never held still");
-		return 1;
-	}
-	if (info.phc_timescale == IONCLOCK_TIMESCALE_UTC)
-		phc_to_tai = (int64_t)pg.tai_utc_offset_s * NSEC_PER_SEC;
-
 	print_str("device", ctl->dev);
 	printf("phc_index %d\n", info.phc_index);
 	print_str("phc_name", info.phc_name);
@@ -324,19 +362,15 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	else
 		printf("error_bound_ns %" PRId64 "\n", latest - t);
 
-	fd = -1;
-	if (info.phc_index >= 0) {
-		snprintf(phc, sizeof(phc), "/dev/ptp%d", info.phc_index);
-		fd = open(phc, O_RDONLY | O_CLOEXEC);
-		/* Not fatal: /dev/ptpN is often root's alone. */
-		if (fd < 0)
-			fail(phc, strerror(errno));
-	}
-	if (fd >= 0) {
-		print_offset("offset_to_phc_ns", ctl->c, FD_TO_CLOCKID(fd),
-			     phc_to_tai, phc);
-		close(fd);
+	err = phc_offset(ctl->c, &info, &pg, &off);
+	if (!err) {
+		printf("offset_to_phc_ns %" PRId64 "\n", off);
 	} else {
+		/* Not fatal: /dev/ptpN is often root's alone. */
+		if (err != -ENODEV && err != -EAGAIN) {
+			snprintf(phc, sizeof(phc), "/dev/ptp%d", info.phc_index);
+			fail(phc, ionclock_strerror(err));
+		}
 		print_str("offset_to_phc_ns", "");
 	}
 	print_offset("offset_to_tai_ns", ctl->c, CLOCK_TAI, 0, "CLOCK_TAI");

@@ -24,6 +24,14 @@ int parse_u64(const char *ctx, const char *what, const char *s, uint64_t lo,
 	      uint64_t hi, uint64_t *out);
 /* A consistent copy of the page (0 or -EBUSY). */
 int page_copy(const struct ionclock_page *p, struct ionclock_page *out);
+/* The device's info and a page copy: 0, or 1 after saying why not. */
+int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
+		    struct ionclock_page *pg);
+/* "tracking", "holdover", ... */
+const char *state_name(uint32_t state);
+/* ionclock minus the attached PHC, on TAI: 0, -ENODEV (none) or -errno. */
+int phc_offset(struct ionclock *c, const struct ionclock_info *info,
+	       const struct ionclock_page *pg, int64_t *off);
 
 /* ctl_leap.c */
 int check_leap(const char *name, int argc, char **argv);
@@ -32,5 +40,17 @@ int cmd_leap(struct ctl *ctl, int argc, char **argv);
 /* ctl_config.c */
 int check_config(const char *name, int argc, char **argv);
 int cmd_config(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_watch.c */
+int check_watch(const char *name, int argc, char **argv);
+int cmd_watch(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_metrics.c */
+int check_prometheus(const char *name, int argc, char **argv);
+int cmd_prometheus(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_bench.c */
+int check_bench(const char *name, int argc, char **argv);
+int cmd_bench(struct ctl *ctl, int argc, char **argv);
 
 #endif /* IONCLOCKCTL_H */

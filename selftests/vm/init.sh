@@ -159,8 +159,8 @@ if [ "$mode" = demo ]; then
 	finish
 fi
 
-# make bench: the read costs on the igb PHC, once tracking; the host
-# collects the "read-cost:" lines from the console log.
+# make bench: the read costs on the igb PHC, once tracking (ionclockctl
+# bench); the host collects the "read-cost:" lines from the console log.
 if [ "$mode" = bench ]; then
 	load phc="$igb"
 	for i in $(seq 60); do
@@ -171,7 +171,7 @@ if [ "$mode" = bench ]; then
 	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
 	ionclockctl leap load /tmp/leap-seconds.list
 	ionclockctl status
-	read_cost && pass=1
+	ionclockctl bench && pass=1
 	unload
 	finish
 fi
@@ -193,9 +193,39 @@ suite sandwich sandwich_test
 suite preload preload_test
 suite unique unique_test
 # Not a test: the cost of each way of reading the time, for the record.
-read_cost
+ionclockctl bench
 check "ionclockctl status reports tracking" \
 	sh -c 'ionclockctl status | tee /dev/stderr | grep -qx "state tracking"'
+watch_lines() {
+	ionclockctl watch 0.2 3 >/tmp/watch || return 1
+	cat /tmp/watch
+	[ "$(wc -l </tmp/watch)" = 3 ] &&
+	[ "$(grep -Ec ' state tracking bound_ns [0-9]+ offset_to_phc_ns -?[0-9]+ ' /tmp/watch)" = 3 ]
+}
+watch_sigint() {
+	ionclockctl watch 0.1 >/tmp/watch &
+	p=$!
+	sleep 1
+	kill -INT $p
+	wait $p && [ "$(wc -l </tmp/watch)" -ge 2 ]
+}
+# The metrics go to the host between markers: promtool and node_exporter
+# check them there (selftests/metrics_test.sh).
+prom_file() {
+	mkdir -p /tmp/textfile
+	ionclockctl prometheus /tmp/textfile/ionclock.prom &&
+	grep -qF 'ionclock_state{device="/dev/ionclock0",state="tracking"} 1' \
+		/tmp/textfile/ionclock.prom &&
+	[ "$(ls /tmp/textfile)" = ionclock.prom ]
+}
+check "ionclockctl watch 0.2 3 prints 3 lines, tracking, with a bound" \
+	watch_lines
+check "ionclockctl watch ends cleanly on SIGINT" watch_sigint
+check "ionclockctl prometheus writes the textfile, and nothing else" \
+	prom_file
+echo "ionclock-metrics-begin $series"
+cat /tmp/textfile/ionclock.prom
+echo "ionclock-metrics-end $series"
 check "ionclockctl rejects an unknown command with exit 2" \
 	sh -c 'ionclockctl frobnicate; [ $? = 2 ]'
 check "unload" unload
@@ -225,7 +255,7 @@ check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
 suite sandwich_raw sandwich_test
-read_cost
+ionclockctl bench
 check "unload" unload
 
 # ---- Two PHCs, one of them broken: the e1000e's runs 2.5x fast.

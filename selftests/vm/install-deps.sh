@@ -5,7 +5,8 @@
 # bookworm-backports (bookworm's 7.2 has no igb and a frozen e1000e PHC),
 # busybox for the guest's userland, linuxptp for phc_ctl, both stock kernels'
 # headers, and linux-source-6.1 for kselftest_harness.h and checkpatch.pl;
-# for the install test, dkms, pkg-config and groff/man-db.
+# for the install test, dkms, pkg-config and groff/man-db; for the metrics
+# test, Prometheus's promtool and node_exporter, and curl to scrape it.
 # Safe to run again: it only acts on what is missing.
 set -euo pipefail
 
@@ -48,7 +49,8 @@ h612=$(dep_of linux-headers-6.12-amd64)
 
 for p in build-essential bc flex bison libelf-dev cpio xz-utils zstd kmod \
 	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1 \
-	 dkms pkg-config groff-base man-db gnuplot-nox; do
+	 dkms pkg-config groff-base man-db gnuplot-nox prometheus \
+	 prometheus-node-exporter curl; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

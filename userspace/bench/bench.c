@@ -25,7 +25,7 @@
  * Samples go into histograms with one-tick bins, so percentiles are exact
  * to a tick over tens of millions of calls.
  *
- * With --vm FILE it also reads the VM half (selftests/read_cost run by
+ * With --vm FILE it also reads the VM half (`ionclockctl bench` run by
  * "selftests/vm/run.sh 6.12 bench") from the guest's console log, prints
  * both tables and the targets, and writes RESULTS.md and the plot's data.
  *

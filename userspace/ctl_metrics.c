@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclockctl prometheus [file]: the device's state as Prometheus text
+ * exposition, for node_exporter's textfile collector.
+ *
+ * Values are in base units (seconds, ratios) as Prometheus asks, every
+ * series carries the device's path, and a value that is not known is left
+ * out rather than written as a guess.  With a file, the text goes to a
+ * temporary file beside it that is synced and renamed over it, so that a
+ * scrape sees the old file or the new one, never half of one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ionclockctl.h"
+
+int check_prometheus(const char *name, int argc, char **argv)
+{
+	if (argc > 1) {
+		fail(name, "takes at most a file name");
+		return 2;
+	}
+	if (argc && !argv[0][0]) {
+		fail(name, "empty file name");
+		return 2;
+	}
+	return 0;
+}
+
+/* Label values are quoted: a backslash, quote or newline is escaped. */
+static void put_label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample: name{device="...",extra} value */
+static void sample(FILE *f, const char *dev, const char *name,
+		   const char *extra, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(f, "%s{device=\"", name);
+	put_label_value(f, dev);
+	fprintf(f, "\"%s} ", extra ? extra : "");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+static void counter(FILE *f, const char *dev, const char *name,
+		    const char *help, uint64_t v)
+{
+	family(f, name, "counter", help);
+	sample(f, dev, name, NULL, "%" PRIu64, v);
+}
+
+static double seconds(int64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* holdover_s from the device's sysfs directory; -1 if unreadable. */
+static long holdover_seconds(const char *dev)
+{
+	const char *base = strrchr(dev, '/');
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/holdover_s",
+		 base ? base + 1 : dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void write_metrics(FILE *f, struct ctl *ctl,
+			  const struct ionclock_info *info,
+			  const struct ionclock_page *pg)
+{
+	static const char *const states[] = {
+		"starting", "tracking", "holdover", "unreliable",
+	};
+	const struct {
+		const char *label;
+		uint64_t ns;
+	} components[] = {
+		{ ",component=\"bracket\"", pg->error_bracket_ns },
+		{ ",component=\"residual\"", pg->error_residual_ns },
+		{ ",component=\"slew\"", pg->error_slew_ns },
+		{ ",component=\"upstream\"", pg->error_upstream_ns },
+	};
+	int64_t t, earliest, latest, off;
+	const char *dev = ctl->dev;
+	char extra[160];
+	unsigned int i;
+	long holdover;
+	int err;
+
+	family(f, "ionclock_info", "gauge",
+	       "The PHC an ionclock device follows (value always 1).");
+	fprintf(f, "ionclock_info{device=\"");
+	put_label_value(f, dev);
+	fprintf(f, "\",phc=\"");
+	put_label_value(f, info->phc_name);
+	fprintf(f, "\",ifname=\"");
+	put_label_value(f, info->ifname);
+	fprintf(f, "\",phc_index=\"%d\",timescale=\"%s\"} 1\n",
+		info->phc_index,
+		info->phc_timescale == IONCLOCK_TIMESCALE_UTC ? "utc" : "tai");
+
+	family(f, "ionclock_state", "gauge",
+	       "1 for the device's current state, 0 for the others.");
+	for (i = 0; i < ARRAY_SIZE(states); i++) {
+		snprintf(extra, sizeof(extra), ",state=\"%s\"", states[i]);
+		sample(f, dev, "ionclock_state", extra, "%d",
+		       pg->state == i);
+	}
+
+	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
+	if (!err) {
+		family(f, "ionclock_error_bound_seconds", "gauge",
+		       "Maximum error of the published time, under the assumptions stated in the uapi header.");
+		sample(f, dev, "ionclock_error_bound_seconds", NULL, "%.9f",
+		       seconds(latest - t));
+		family(f, "ionclock_error_component_seconds", "gauge",
+		       "The error bound's components at the last publication.");
+		for (i = 0; i < ARRAY_SIZE(components); i++)
+			sample(f, dev, "ionclock_error_component_seconds",
+			       components[i].label, "%.9f",
+			       seconds((int64_t)components[i].ns));
+	}
+
+	if (!phc_offset(ctl->c, info, pg, &off)) {
+		family(f, "ionclock_phc_offset_seconds", "gauge",
+		       "ionclock's time minus the PHC's, measured now.");
+		sample(f, dev, "ionclock_phc_offset_seconds", NULL, "%.9f",
+		       seconds(off));
+	}
+	family(f, "ionclock_phc_frequency_offset_ratio", "gauge",
+	       "The PHC's rate against the counter's nominal rate, minus 1.");
+	sample(f, dev, "ionclock_phc_frequency_offset_ratio", NULL, "%.12f",
+	       (double)pg->phc_freq_ppb / 1e9);
+
+	counter(f, dev, "ionclock_samples_total",
+		"PHC samples taken since the device was created.",
+		pg->samples_taken);
+	counter(f, dev, "ionclock_samples_rejected_total",
+		"PHC samples rejected as slow or out of order.",
+		pg->samples_rejected);
+	counter(f, dev, "ionclock_steps_total", "PHC steps detected.",
+		pg->steps_detected);
+	family(f, "ionclock_generation", "gauge",
+	       "Changes on every discontinuity of the PHC followed.");
+	sample(f, dev, "ionclock_generation", NULL, "%u", pg->generation);
+
+	holdover = holdover_seconds(dev);
+	if (holdover >= 0) {
+		family(f, "ionclock_holdover_seconds", "gauge",
+		       "Time since the last trusted PHC sample while not following the PHC; 0 while tracking.");
+		sample(f, dev, "ionclock_holdover_seconds", NULL, "%ld",
+		       holdover);
+	}
+	if (pg->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID) {
+		family(f, "ionclock_tai_utc_offset_seconds", "gauge",
+		       "TAI minus UTC.");
+		sample(f, dev, "ionclock_tai_utc_offset_seconds", NULL, "%d",
+		       pg->tai_utc_offset_s);
+	}
+	if (pg->flags & IONCLOCK_FLAG_LEAP_VALID) {
+		/* Prometheus timestamps are Unix time: UTC seconds. */
+		family(f, "ionclock_leap_table_expiry_timestamp_seconds",
+		       "gauge", "When the device's leap table expires, Unix time.");
+		sample(f, dev, "ionclock_leap_table_expiry_timestamp_seconds",
+		       NULL, "%" PRId64,
+		       (int64_t)pg->leap_expiry_tai_s - pg->tai_utc_offset_s);
+	}
+}
+
+/* Write to a temporary file beside @path, sync it, rename it over @path. */
+static int write_file(const char *path, struct ctl *ctl,
+		      const struct ionclock_info *info,
+		      const struct ionclock_page *pg)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		fail(path, "name too long");
+		return 1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fail(path, strerror(errno));
+		return 1;
+	}
+	/* node_exporter and everyone else may read it, as the device. */
+	if (fchmod(fd, 0644))
+		goto err_fd;
+	f = fdopen(fd, "w");
+	if (!f)
+		goto err_fd;
+	write_metrics(f, ctl, info, pg);
+	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
+		fail(tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return 1;
+	}
+	if (fclose(f)) {
+		fail(tmp, strerror(errno));
+		unlink(tmp);
+		return 1;
+	}
+	if (rename(tmp, path)) {
+		fail(path, strerror(errno));
+		unlink(tmp);
+		return 1;
+	}
+	return 0;
+err_fd:
+	fail(tmp, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return 1;
+}
+
+int cmd_prometheus(struct ctl *ctl, int argc, char **argv)
+{
+	struct ionclock_info info;
+	struct ionclock_page pg;
+
+	if (device_snapshot(ctl, &info, &pg))
+		return 1;
+	if (argc)
+		return write_file(argv[0], ctl, &info, &pg);
+	write_metrics(stdout, ctl, &info, &pg);
+	return 0;
+}

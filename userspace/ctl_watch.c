@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclockctl watch [interval [count]]: one line per tick with the state,
+ * the bound and the offset to the PHC, until count lines or a signal.
+ * A line is "key value" pairs, so that awk can pick a field by position;
+ * it is flushed at once, for a pipe into a plotter or a log.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ionclockctl.h"
+
+#define WATCH_MIN_MS		10
+#define WATCH_MAX_MS		3600000
+#define WATCH_DEFAULT_MS	1000
+#define WATCH_MAX_COUNT		100000000
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/*
+ * Seconds with up to three decimals ("2", "0.5", "0.25") into ms.
+ * Returns 0, or 2 after saying whether @s is malformed or out of range.
+ */
+static int parse_interval(const char *ctx, const char *s, uint64_t *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 100;
+	const char *p = s;
+	char msg[160];
+	bool big = false;
+
+	if (*p < '0' || *p > '9')
+		goto malformed;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > WATCH_MAX_MS) {
+			big = true;
+			whole = WATCH_MAX_MS;
+		}
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			goto malformed;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (!scale)
+				goto malformed;	/* finer than a millisecond */
+			frac += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p)
+		goto malformed;
+	*ms = whole * 1000 + frac;
+	if (big || *ms < WATCH_MIN_MS || *ms > WATCH_MAX_MS) {
+		snprintf(msg, sizeof(msg),
+			 "interval '%s' out of range 0.01..%d seconds", s,
+			 WATCH_MAX_MS / 1000);
+		fail(ctx, msg);
+		return 2;
+	}
+	return 0;
+malformed:
+	snprintf(msg, sizeof(msg),
+		 "'%s' is not a number of seconds (interval, e.g. 1 or 0.5)",
+		 s);
+	fail(ctx, msg);
+	return 2;
+}
+
+static int watch_args(const char *name, int argc, char **argv, uint64_t *ms,
+		      uint64_t *count)
+{
+	*ms = WATCH_DEFAULT_MS;
+	*count = 0;
+	if (argc > 2) {
+		fail(name, "takes at most an interval and a count");
+		return 2;
+	}
+	if (argc > 0 && parse_interval(name, argv[0], ms))
+		return 2;
+	if (argc > 1)
+		return parse_u64(name, "count", argv[1], 1, WATCH_MAX_COUNT,
+				 count);
+	return 0;
+}
+
+int check_watch(const char *name, int argc, char **argv)
+{
+	uint64_t ms, count;
+
+	return watch_args(name, argc, argv, &ms, &count);
+}
+
+/* One line; 0, or 1 after saying why nothing could be read. */
+static int watch_line(struct ctl *ctl)
+{
+	int64_t t, earliest, latest, off;
+	struct ionclock_info info;
+	struct ionclock_page pg;
+	int err;
+
+	if (device_snapshot(ctl, &info, &pg))
+		return 1;
+	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
+	if (err == -EAGAIN)
+		printf("tai_ns -");
+	else
+		printf("tai_ns %" PRId64, t);
+	printf(" state %s", state_name(pg.state));
+	if (err)
+		printf(" bound_ns -");
+	else
+		printf(" bound_ns %" PRId64, latest - t);
+	if (phc_offset(ctl->c, &info, &pg, &off))
+		printf(" offset_to_phc_ns -");
+	else
+		printf(" offset_to_phc_ns %" PRId64, off);
+	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64 "\n",
+	       (int64_t)pg.phc_freq_ppb, pg.generation,
+	       (uint64_t)pg.steps_detected);
+	if (fflush(stdout)) {
+		fail("stdout", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_watch(struct ctl *ctl, int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct timespec next;
+	uint64_t ms, count, n;
+	int ret = 0;
+
+	watch_args("watch", argc, argv, &ms, &count);
+	/* No SA_RESTART: a signal ends the sleep, and the loop. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (n = 0; !watch_stop && (!count || n < count); n++) {
+		if (n) {
+			next.tv_nsec += (long)(ms % 1000) * 1000000L;
+			next.tv_sec += (time_t)(ms / 1000) +
+				       next.tv_nsec / 1000000000L;
+			next.tv_nsec %= 1000000000L;
+			/* Ticks on a fixed grid: a slow line does not drift it. */
+			if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+					    &next, NULL) || watch_stop)
+				break;
+		}
+		ret = watch_line(ctl);
+		if (ret)
+			break;
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	return ret;
+}
