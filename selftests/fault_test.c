@@ -24,14 +24,20 @@
  * logged; after convergence, and in every other scenario, there must be
  * none.
  *
+ * One scenario injects no PHC fault: cpu_hog starves the sampler itself
+ * (see hog_start()), so that the published time runs on with no news from
+ * the PHC while the bound must keep covering the truth.
+ *
  * Environment (the VM's init sets it): IONCLOCK_DEV, the ionclock device
  * following the fake; IONCLOCK_FAKE, fakephc's parameter directory;
  * FAULT_SOAK_SECONDS, if set, makes every fault last (or be watched) that
  * long and asks for at least SOAK_MIN_READS reads per scenario.
  */
+#define _GNU_SOURCE	/* CPU affinity */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,6 +67,10 @@ struct watch {
 	int64_t max_bound_ns;
 	unsigned int states;	/* ST() of every state seen */
 	unsigned int flags;	/* IONCLOCK_FLAG_* seen */
+	/* The longest wait for a new sample: how starved the sampler was. */
+	uint64_t last_taken;
+	int64_t last_taken_ns;
+	int64_t max_sample_gap_ns;
 };
 
 static const char *fake_dir(void)
@@ -164,6 +174,7 @@ FIXTURE_VARIANT(fault) {
 	int converge_s;		/* limit to converge after the fault or its end */
 	double min_converge_s;	/* faster is wrong (a step where a slew is due) */
 	unsigned int max_slew_ppb; /* config for the scenario; 0: as loaded */
+	bool hog;		/* the fault is RT hogs on every CPU, not param */
 };
 
 /*
@@ -176,8 +187,17 @@ static int64_t check(struct target *t, struct watch *w, int64_t *width)
 	int64_t b, e1, l1, a, e2, l2, truth, err = 0, bound = 0;
 	uint32_t state = t->p->state;
 
+	uint64_t taken = t->p->samples_taken;
+	int64_t now = test_mono_ns();
+
 	w->states |= state < 32 ? 1u << state : 0;
 	w->flags |= t->p->flags;
+	if (taken != w->last_taken || !w->last_taken_ns) {
+		w->last_taken = taken;
+		w->last_taken_ns = now;
+	} else if (now - w->last_taken_ns > w->max_sample_gap_ns) {
+		w->max_sample_gap_ns = now - w->last_taken_ns;
+	}
 	if (ionclock_now_bounded(t->c, &b, &e1, &l1))
 		return INT64_MIN;
 	truth = truth_ns(t->truth_fd);
@@ -307,6 +327,112 @@ static void fake_reset(void)
 	fake_set("present", 1);
 }
 
+/*
+ * The sampler is delayed work on a SCHED_OTHER kworker.  To starve it for
+ * HOG_MS, a SCHED_FIFO thread spins on every CPU with RT throttling off
+ * (sched_rt_runtime_us -1; the default 95% would leave the kworker 50 ms
+ * a second, which delays samples but does not stop them).  The reader
+ * thread and this test's checks run at higher RT priorities, so they go on
+ * while nothing else does.  HOG_MS stays far below the RCU stall timeout
+ * (21 s): user-mode RT spinning lets RCU make progress, but kernel threads
+ * such as RCU's own wait on the CPUs as the sampler does.
+ */
+#define HOG_MS		5000
+#define HOG_PRIO	10
+#define READER_PRIO	20
+#define CHECKER_PRIO	30
+#define RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+
+struct hog {
+	int ncpus;
+	pthread_t threads[64];
+	atomic_bool stop;
+	long long rt_runtime;	/* to restore */
+};
+
+static struct hog hogs;
+
+static void *hog_run(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&hogs.stop))
+		;
+	return NULL;
+}
+
+/* SCHED_FIFO at @prio, or back to SCHED_OTHER for 0. */
+static int set_fifo(pthread_t t, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	return pthread_setschedparam(t, prio ? SCHED_FIFO : SCHED_OTHER, &sp);
+}
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, v, strlen(v)) == (ssize_t)strlen(v);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/* A hog pinned to each CPU this test may use: 0, or -errno. */
+static int hog_start(void)
+{
+	struct sched_param sp = { .sched_priority = HOG_PRIO };
+	pthread_attr_t attr;
+	cpu_set_t allowed, one;
+	int cpu, err;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return -errno;
+	hogs.rt_runtime = read_ll(RT_RUNTIME);
+	err = write_str(RT_RUNTIME, "-1");
+	if (err)
+		return err;
+	atomic_store(&hogs.stop, false);
+	hogs.ncpus = 0;
+	for (cpu = 0; cpu < CPU_SETSIZE &&
+	     hogs.ncpus < (int)ARRAY_SIZE(hogs.threads); cpu++) {
+		if (!CPU_ISSET(cpu, &allowed))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		pthread_attr_setschedparam(&attr, &sp);
+		err = pthread_create(&hogs.threads[hogs.ncpus], &attr, hog_run,
+				     NULL);
+		pthread_attr_destroy(&attr);
+		if (err)
+			break;
+		hogs.ncpus++;
+	}
+	return hogs.ncpus ? 0 : -err;
+}
+
+/*
+ * The hogs see the flag only once they run: one pinned under the RT
+ * reader never would, so the reader goes back to SCHED_OTHER first.
+ */
+static void hog_stop(pthread_t reader)
+{
+	char v[32];
+	int i;
+
+	atomic_store(&hogs.stop, true);
+	snprintf(v, sizeof(v), "%lld",
+		 hogs.rt_runtime > 0 ? hogs.rt_runtime : 950000LL);
+	write_str(RT_RUNTIME, v);
+	set_fifo(reader, 0);
+	for (i = 0; i < hogs.ncpus; i++)
+		pthread_join(hogs.threads[i], NULL);
+}
 
 FIXTURE_SETUP(fault)
 {
@@ -422,6 +548,16 @@ FIXTURE_VARIANT_ADD(fault, removal) {
 	.new_generation = true, .converge_s = 15,
 };
 
+/*
+ * No PHC fault: the sampler starved for HOG_MS by RT hogs on every CPU.
+ * The time runs on the last rate, the bound grows by drift x age, and the
+ * truth must stay inside it; samples must in fact stop.
+ */
+FIXTURE_VARIANT_ADD(fault, cpu_hog) {
+	.hog = true, .hold_ms = HOG_MS,
+	.during = ST(TRACKING), .wider_bound = true, .converge_s = 10,
+};
+
 TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 {
 	uint64_t rejected = self->t.p->samples_rejected;
@@ -432,14 +568,28 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	double left = 0, held_s = 0, conv;
 	int soak = soak_seconds();
 	long long value = variant->value;
+	uint64_t taken = 0, taken_during = 0;
+	const char *what = variant->hog ? "hog_ms" : variant->param;
 	long reads;
 
-	ASSERT_EQ(0, fake_set(variant->param, value));
+	if (variant->hog) {
+		/* Checks and reader above the hogs: they must go on. */
+		ASSERT_EQ(0, set_fifo(pthread_self(), CHECKER_PRIO));
+		ASSERT_EQ(0, set_fifo(self->r.thread, READER_PRIO));
+		taken = self->t.p->samples_taken;
+		ASSERT_EQ(0, hog_start());
+		value = HOG_MS;
+	} else {
+		ASSERT_EQ(0, fake_set(variant->param, value));
+	}
 	after.transient = variant->transient;
 	if (variant->hold_ms) {
-		int64_t hold_ms = soak ? soak * 1000LL : variant->hold_ms;
+		/* Starving longer would starve RCU too (see HOG_MS). */
+		int64_t hold_ms = soak && !variant->hog ? soak * 1000LL :
+				  variant->hold_ms;
 		int64_t start = test_mono_ns();
 
+		reached_ns = start;
 		if (variant->reach) {
 			left = reach(&self->t, &hold, variant->reach, hold_ms);
 			EXPECT_LE(0, left);
@@ -458,7 +608,13 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 			       (unsigned long long)((self->t.p->error_growth_frac32 *
 						     1000000000ULL) >> 32));
 		held_s = (test_mono_ns() - reached_ns) / 1e9;
-		ASSERT_EQ(0, fake_set(variant->param, variant->revert));
+		if (variant->hog) {
+			taken_during = self->t.p->samples_taken - taken;
+			hog_stop(self->r.thread);
+			set_fifo(pthread_self(), 0);
+		} else {
+			ASSERT_EQ(0, fake_set(variant->param, variant->revert));
+		}
 	}
 	conv = converge(&self->t, &after, variant->converge_s,
 			variant->rate ? value : INT64_MIN);
@@ -468,7 +624,7 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	reads = atomic_load(&self->r.reads);
 
 	TH_LOG("%s=%lld: %ld reads, %ld backward, %ld checks, %ld outside the bound (+%ld transient), worst error %lld ns (bound %lld ns), widest bound %lld ns (%lld before), converged in %.2f s, rate %lld -> %lld ppb",
-	       variant->param, value, reads, atomic_load(&self->r.backward),
+	       what, value, reads, atomic_load(&self->r.backward),
 	       hold.checks + after.checks,
 	       hold.violations + after.violations,
 	       after.transient_violations,
@@ -487,6 +643,12 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 		       (unsigned long long)self->t.p->samples_rejected,
 		       gen, self->t.p->generation, fake_get("reads"),
 		       fake_get("fails"));
+	if (variant->hog)
+		TH_LOG("starved: %llu samples in %.2f s on %d hogged CPUs (%lld ms polls), longest wait %.2f s; bound %lld -> %lld ns",
+		       (unsigned long long)taken_during, held_s, hogs.ncpus,
+		       ionclock_param("poll_ms"),
+		       hold.max_sample_gap_ns / 1e9, (long long)self->bound_ns,
+		       (long long)hold.max_bound_ns);
 	if (variant->reach & ST(HOLDOVER))
 		TH_LOG("holdover: bound %lld -> %lld ns over %.2f s; drift_ppb %lld would add %lld ns",
 		       (long long)bound0, (long long)bound1, held_s,
@@ -514,6 +676,18 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 		EXPECT_LT(steps, self->t.p->steps_detected);
 	if (soak)
 		EXPECT_LE(SOAK_MIN_READS, reads);
+	/*
+	 * The sampler was in fact starved: at most half its polls, and at
+	 * least once no sample for 5 polls.  Not none: 6.12's deadline
+	 * server lends SCHED_OTHER tasks 50 ms a second even with RT
+	 * throttling off; 6.1 starves them completely.
+	 */
+	if (variant->hog) {
+		EXPECT_LE(taken_during * 2 * ionclock_param("poll_ms"),
+			  (uint64_t)variant->hold_ms);
+		EXPECT_LE(5 * ionclock_param("poll_ms") * 1000000LL,
+			  hold.max_sample_gap_ns);
+	}
 }
 
 TEST_HARNESS_MAIN

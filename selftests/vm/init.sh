@@ -110,19 +110,28 @@ say "igb $igb $igb_ptp ($igb_pci), e1000e $e1000e $e1000e_ptp"
 export IONCLOCK_DEV=/dev/ionclock0 IONCLOCK_PHC=$igb_ptp
 
 # ---- Faults on demand: fakephc.ko (selftests/fakephc) is a PHC that
-# fails, drifts, steps, slows down and disappears when the test says so.
+# fails, drifts, steps, slows down and disappears when the test says so;
+# fault_test also starves the sampler with RT hogs, and reload_test
+# reloads the module under readers that reopen.
+find_fake() {
+	for c in /sys/class/ptp/*; do
+		[ "$(cat "$c/clock_name")" = fakephc ] && echo "/dev/${c##*/}"
+	done
+}
+
 fault_stage() {
 	fake=/sys/module/fakephc/parameters
-	fake_ptp=
 	check "load fakephc" insmod /modules/fakephc.ko
-	for c in /sys/class/ptp/*; do
-		[ "$(cat "$c/clock_name")" = fakephc ] && fake_ptp=/dev/${c##*/}
-	done
+	fake_ptp=$(find_fake)
 	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
 	check "phc_ctl steers the fake PHC" \
 		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
 	check "load on the fake PHC" load phc="$fake_ptp"
 	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
+	# The removal scenario re-registered it, maybe under another index.
+	fake_ptp=$(find_fake)
+	IONCLOCK_FAKE=$fake IONCLOCK_MODULE=/modules/ionclock.ko \
+		IONCLOCK_MODULE_ARGS="phc=$fake_ptp" suite reload reload_test
 	check "unload" unload
 	check "unload fakephc" rmmod fakephc
 }
