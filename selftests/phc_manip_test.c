@@ -40,6 +40,41 @@ static int64_t offset_ns(struct ionclock *c, int fd)
 	       (a + (b - a) / 2);
 }
 
+/*
+ * For @ms: sandwich checks of the PHC's time between two bounded ionclock
+ * reads.  Returns how many found it outside [earliest before, latest
+ * after]; *@checks and *@worst_ns (how far outside) are filled in.
+ */
+static long outside_bound(struct ionclock *c, int fd, int ms, long *checks,
+			  int64_t *worst_ns)
+{
+	int64_t end = test_mono_ns() + ms * 1000000LL, n1, e1, l1, n2, e2, l2;
+	struct ptp_sys_offset_extended ext;
+	long outside = 0;
+	int64_t phc, err;
+
+	*checks = 0;
+	*worst_ns = 0;
+	while (test_mono_ns() < end) {
+		memset(&ext, 0, sizeof(ext));
+		ext.n_samples = 1;
+		if (ionclock_now_bounded(c, &n1, &e1, &l1) ||
+		    ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &ext) ||
+		    ionclock_now_bounded(c, &n2, &e2, &l2))
+			return -1;
+		phc = ext.ts[0][1].sec * 1000000000LL + ext.ts[0][1].nsec;
+		err = phc < e1 ? e1 - phc : phc > l2 ? phc - l2 : 0;
+		(*checks)++;
+		if (err) {
+			outside++;
+			if (err > *worst_ns)
+				*worst_ns = err;
+		}
+		usleep(2000);
+	}
+	return outside;
+}
+
 static long param(const char *name)
 {
 	char path[128];
@@ -137,7 +172,8 @@ TEST_F(manip, converges)
 {
 	long slew_ppm = param("max_slew_ppm");
 	int limit = variant->limit_s;
-	int64_t before, after;
+	int64_t before, after, worst;
+	long checks, outside;
 	double t;
 
 	ASSERT_GT(slew_ppm, 0);
@@ -155,12 +191,18 @@ TEST_F(manip, converges)
 		return;
 	}
 	t = converge(self->c, self->fd, limit);
-	/* Readers go on after it: over 1e7 reads per scenario. */
-	sleep(2);
+	/*
+	 * Then 2 s of sandwich checks, the reader still going (over 1e7
+	 * reads per scenario): once converged, the PHC lies inside the bound.
+	 */
+	outside = outside_bound(self->c, self->fd, 2000, &checks, &worst);
 	after = offset_ns(self->c, self->fd);
-	TH_LOG("%s: converged to within %d ns in %.1f s (limit %d s), offset now %lld ns",
-	       variant->action, CONVERGED_NS, t, limit, (long long)after);
+	TH_LOG("%s: converged to within %d ns in %.1f s (limit %d s), offset now %lld ns; %ld checks, %ld outside the bound (worst %lld ns)",
+	       variant->action, CONVERGED_NS, t, limit, (long long)after,
+	       checks, outside, (long long)worst);
 	EXPECT_GE(t, 0);
+	EXPECT_EQ(0, outside);
+	EXPECT_LT(0, checks);
 }
 
 TEST_HARNESS_MAIN
