@@ -677,14 +677,15 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	if (soak)
 		EXPECT_LE(SOAK_MIN_READS, reads);
 	/*
-	 * The sampler was in fact starved: at most half its polls, and at
-	 * least once no sample for 5 polls.  Not none: 6.12's deadline
-	 * server lends SCHED_OTHER tasks 50 ms a second even with RT
-	 * throttling off; 6.1 starves them completely.
+	 * The sampler was in fact starved: at most three quarters of its
+	 * polls, and at least once no sample for 5 polls.  Not none: 6.12's
+	 * deadline server lends SCHED_OTHER tasks 50 ms a second even with
+	 * RT throttling off (21-29 samples in 5 s seen); 6.1 starves them
+	 * completely.
 	 */
 	if (variant->hog) {
-		EXPECT_LE(taken_during * 2 * ionclock_param("poll_ms"),
-			  (uint64_t)variant->hold_ms);
+		EXPECT_LE(taken_during * 4 * ionclock_param("poll_ms"),
+			  3 * (uint64_t)variant->hold_ms);
 		EXPECT_LE(5 * ionclock_param("poll_ms") * 1000000LL,
 			  hold.max_sample_gap_ns);
 	}

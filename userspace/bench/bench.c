@@ -958,7 +958,7 @@ int main(int argc, char **argv)
 	vphc = nvm > 0 ? vm_find(vm, nvm, "phc_clock_gettime") : NULL;
 	out("\n## VM: Debian 6.12 under QEMU TCG, ionclock.ko on the emulated igb PHC (ratios only)\n\n");
 	if (vmono && vnow) {
-		out("Medians of per-call means of batches; p99 of single calls (selftests/read_cost.c). TCG emulates every instruction, so only the ratios carry over.\n\n");
+		out("Medians of per-call means of batches; p99 of single calls (`ionclockctl bench`). TCG emulates every instruction, so only the ratios carry over.\n\n");
 		out("| read | median ns | p99 ns | x vDSO MONOTONIC | x ionclock_now |\n");
 		out("|---|---:|---:|---:|---:|\n");
 		for (i = 0; i < (unsigned int)nvm; i++)
