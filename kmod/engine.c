@@ -315,7 +315,12 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->rejected_in_row = 0;
 	}
 
-	if (e->n >= 2) {
+	/*
+	 * Before anything is trusted, a fit of two or three first reads is
+	 * too noisy to call a step from (a slow first read under load is
+	 * off by its bracket); the residual check below still sees big ones.
+	 */
+	if (e->n >= IONCLOCK_MIN_FIT || (e->n >= 2 && e->have_freq)) {
 		u64 pred = predict(e, e->fit_counter, e->fit_phc_ns,
 				   e->fit_freq_frac40, s->counter);
 		s64 err = (s64)(s->phc_ns - pred);
