@@ -6,12 +6,15 @@
 #ifndef IONCLOCK_TEST_H
 #define IONCLOCK_TEST_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/ionclock.h>
@@ -49,6 +52,33 @@ static inline int64_t test_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Write @s to a sysfs or proc file: 0, or -errno. */
+static inline int test_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/* selftests/fakephc's parameters: the faults it makes, its true time. */
+static inline const char *test_fake_dir(void)
+{
+	return test_env("IONCLOCK_FAKE", "/sys/module/fakephc/parameters");
+}
+
+static inline int test_fake_set(const char *name, long long v)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "%s/%s", test_fake_dir(), name);
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return test_write_str(path, buf);
 }
 
 /* Wait up to @timeout_s for the page to report @state; returns whether it did. */

@@ -21,17 +21,6 @@
 #include "ionclock_test.h"
 #include "kselftest_harness.h"
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 TEST(pci_remove_while_mapped)
 {
 	const char *pci = getenv("IONCLOCK_PCI");
@@ -50,7 +39,7 @@ TEST(pci_remove_while_mapped)
 	usleep(500000);
 
 	snprintf(path, sizeof(path), "%s/remove", pci);
-	ASSERT_EQ(0, write_file(path, "1"));
+	ASSERT_EQ(0, test_write_str(path, "1"));
 	ASSERT_TRUE(test_wait_state(r.c, IONCLOCK_STATE_HOLDOVER, 5));
 	EXPECT_TRUE(p->flags & IONCLOCK_FLAG_PHC_GONE);
 	EXPECT_TRUE(p->flags & IONCLOCK_FLAG_VALID);
@@ -89,7 +78,7 @@ TEST(reattach_after_rescan)
 	ASSERT_EQ(IONCLOCK_STATE_HOLDOVER, p->state);
 	gen = p->generation;
 	ASSERT_EQ(0, test_reader_start(&r, r.c));
-	ASSERT_EQ(0, write_file("/sys/bus/pci/rescan", "1"));
+	ASSERT_EQ(0, test_write_str("/sys/bus/pci/rescan", "1"));
 	EXPECT_TRUE(test_wait_state(r.c, IONCLOCK_STATE_TRACKING, 20));
 	EXPECT_FALSE(p->flags & IONCLOCK_FLAG_PHC_GONE);
 	EXPECT_NE(gen, p->generation);
