@@ -133,6 +133,7 @@ debug_end() {
 		rmmod ionclock
 	fi
 	check "kmemleak finds no leak from the tests" kmemleak_clean
+	say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak-end) leak(s) after the tests"
 	check "no KASAN, UBSAN, lockdep, might_sleep or ODEBUG report in dmesg" \
 		debug_no_reports
 	check "lockdep stayed on to the end" \
