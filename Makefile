@@ -6,6 +6,8 @@
 #   make check-unit      host-only unit tests (no VM)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
+#   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,
+#                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
 #   make demo            boot a VM with an igb NIC and show ionclock live
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
@@ -51,6 +53,9 @@ check-kunit:
 
 check-vm:
 	selftests/check.sh vm $(KERNEL)
+
+check-debug:
+	selftests/check.sh debug
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
@@ -142,7 +147,8 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
-.PHONY: all module userspace deps selftests check check-unit check-kunit check-vm demo \
+.PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
+	check-debug demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

@@ -4,7 +4,9 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | kunit | install | vm <6.1|6.12> | metrics | style
+#   check.sh all | unit | kunit | install | vm <6.1|6.12> | debug | metrics | style
+# debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel (not
+# in all: a cold kernel build and a slow run).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -120,6 +122,11 @@ vm)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || exit 1
 	run_vm "${2:?check.sh vm <6.1|6.12>}"
+	;;
+debug)
+	selftests/vm/install-deps.sh || exit 1
+	make -s userspace selftests || exit 1
+	run_vm debug
 	;;
 metrics)
 	run_script metrics selftests/metrics_test.sh

@@ -13,43 +13,69 @@
 # second serial port only if every test passed; a failure, an oops or WARN
 # (panic_on_warn=1) or a hang (timeout) all leave it out.  The guest's TAP
 # goes to stdout and to build/vm-<series>/console.log.
+#
+# The series "debug" boots our own 6.1 kernel with KASAN, lockdep,
+# DEBUG_ATOMIC_SLEEP, kmemleak and UBSAN instead (build-debug-kernel.sh,
+# debug.config): the same test plan, plus init.sh's checks that none of them
+# reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12> [check|demo|soak]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series$([ "$mode" != bench ] || echo -bench)
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
+append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet loglevel=4 tsc=reliable"
 
 case "$series" in
 6.1) meta=linux-image-amd64 ;;
 6.12) meta=linux-image-6.12-amd64 ;;
-*) echo "run.sh: unknown kernel series '$series' (6.1 or 6.12)" >&2; exit 2 ;;
+debug)
+	# KASAN and lockdep under TCG: the plan takes several times as long.
+	timeout_s=${IONCLOCK_VM_TIMEOUT:-3600}
+	# KASAN and UBSAN reports are fatal through panic_on_warn (and
+	# kasan.fault=panic in case a report does not go through it);
+	# lockdep and might_sleep() only print, at KERN_WARNING: loglevel=5
+	# puts them on the console too, and a large log buffer keeps them for
+	# init.sh's dmesg check.
+	append="$append loglevel=5 kasan.fault=panic kmemleak=on log_buf_len=8M"
+	;;
+*) echo "run.sh: unknown kernel series '$series' (6.1, 6.12 or debug)" >&2; exit 2 ;;
 esac
 
 log() { echo "vm-$series: $*" >&2; }
 
-# Debian drops old ABI packages: follow the meta-package to today's one.
-img_pkg=$(apt-cache depends "$meta" | awk '/Depends:/ { print $2; exit }')
-[ -n "$img_pkg" ] || { log "cannot resolve $meta (apt-get update?)"; exit 1; }
-abi=${img_pkg#linux-image-}
-kdir=/usr/src/linux-headers-$abi
-[ -d "$kdir" ] || { log "$kdir missing: run selftests/vm/install-deps.sh"; exit 1; }
-
 mkdir -p "$cache" "$out"
-root=$cache/root-$abi
-if [ ! -e "$root/.done" ] || [ ! -d "$root/lib/modules/$abi/kernel" ]; then
-	log "fetching $img_pkg"
-	rm -rf "$root" && mkdir -p "$root"
-	(cd "$cache" && ls ./"${img_pkg}"_*.deb >/dev/null 2>&1 ||
-		apt-get download -q "$img_pkg")
-	dpkg -x "$(ls "$cache/${img_pkg}"_*.deb | tail -n 1)" "$root"
-	depmod -b "$root" "$abi"
-	touch "$root/.done"
+if [ "$series" = debug ]; then
+	# Our own build tree: the module builds against it, and its
+	# modules_install root gives the NIC drivers.
+	kdir=$("$top/selftests/vm/build-debug-kernel.sh") ||
+		{ log "building the debug kernel failed"; exit 1; }
+	abi=$(cat "$kdir/include/config/kernel.release")
+	root=$kdir/root
+	vmlinuz=$kdir/arch/x86/boot/bzImage
+else
+	# Debian drops old ABI packages: follow the meta-package to today's one.
+	img_pkg=$(apt-cache depends "$meta" | awk '/Depends:/ { print $2; exit }')
+	[ -n "$img_pkg" ] || { log "cannot resolve $meta (apt-get update?)"; exit 1; }
+	abi=${img_pkg#linux-image-}
+	kdir=/usr/src/linux-headers-$abi
+	[ -d "$kdir" ] || { log "$kdir missing: run selftests/vm/install-deps.sh"; exit 1; }
+
+	root=$cache/root-$abi
+	if [ ! -e "$root/.done" ] || [ ! -d "$root/lib/modules/$abi/kernel" ]; then
+		log "fetching $img_pkg"
+		rm -rf "$root" && mkdir -p "$root"
+		(cd "$cache" && ls ./"${img_pkg}"_*.deb >/dev/null 2>&1 ||
+			apt-get download -q "$img_pkg")
+		dpkg -x "$(ls "$cache/${img_pkg}"_*.deb | tail -n 1)" "$root"
+		depmod -b "$root" "$abi"
+		touch "$root/.done"
 fi
 vmlinuz=$root/boot/vmlinuz-$abi
+fi
 
 log "building ionclock.ko against $abi"
 rm -rf "$out/mod" && mkdir -p "$out/mod"
@@ -113,7 +139,7 @@ set +e
 timeout --foreground "$timeout_s" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp 2 -m 1G -nographic -no-reboot \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.gz" \
-	-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet loglevel=4 tsc=reliable" \
+	-append "$append" \
 	-device igb -device e1000e \
 	-chardev file,id=result,path="$out/result" \
 	-device isa-serial,chardev=result \
