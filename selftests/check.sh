@@ -4,7 +4,8 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | kunit | install | vm <6.1|6.12> | debug | metrics | style
+#   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
+#            metrics | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel (not
 # in all: a cold kernel build and a slow run).
 set -uo pipefail
@@ -34,17 +35,20 @@ run_script() {
 	fi
 }
 
+# run_vm <series> [mode]: the VM plan (check), or run.sh's "bound" plan.
 run_vm() {
-	local series=$1 log=$top/build/vm-$1/console.log
-	if selftests/vm/run.sh "$series" check; then
+	local series=$1 mode=${2:-check} name=vm-$1
+	[ "$mode" = check ] || name=$name-$mode
+	local log=$top/build/$name/console.log
+	if selftests/vm/run.sh "$series" "$mode"; then
 		tr -d '\r' <"$log" | grep '^ionclock-suite: ' |
-			sed 's/^ionclock-suite: //' >"$results/vm-$series.txt"
+			sed 's/^ionclock-suite: //' >"$results/$name.txt"
 	else
 		{ [ -f "$log" ] && tr -d '\r' <"$log" | grep '^ionclock-suite: ' |
 			sed 's/^ionclock-suite: //'
-		  echo "$series verdict pass=0 fail=1 skip=0"; } >"$results/vm-$series.txt"
+		  echo "$series $mode verdict pass=0 fail=1 skip=0"; } >"$results/$name.txt"
 	fi
-	sed -i 's/^/ionclock-suite: /' "$results/vm-$series.txt"
+	sed -i 's/^/ionclock-suite: /' "$results/$name.txt"
 }
 
 run_style() {
@@ -104,6 +108,8 @@ all)
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
+	run_vm 6.1 bound
+	run_vm 6.12 bound
 	# The VMs' metrics through promtool and node_exporter.
 	run_script metrics selftests/metrics_test.sh
 	;;
@@ -121,7 +127,7 @@ install)
 vm)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || exit 1
-	run_vm "${2:?check.sh vm <6.1|6.12>}"
+	run_vm "${2:?check.sh vm <6.1|6.12> [bound]}" "${3:-check}"
 	;;
 debug)
 	selftests/vm/install-deps.sh || exit 1

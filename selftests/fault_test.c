@@ -578,6 +578,13 @@ FIXTURE_VARIANT_ADD(fault, step_plus_1h) {
 	.converge_s = 5,
 };
 
+/* The same for a step of 1 s, as ptp4l's first correction can be. */
+FIXTURE_VARIANT_ADD(fault, step_plus_1s) {
+	.param = "step_ns", .value = 1000000000LL,
+	.transient = true, .new_generation = true, .new_step = true,
+	.converge_s = 5,
+};
+
 /* Backward: slewed at 10%, so 1 s takes at least 10 s. */
 FIXTURE_VARIANT_ADD(fault, step_minus_1s) {
 	.param = "step_ns", .value = -1000000000LL,

@@ -36,13 +36,19 @@ static long long converged_ns(void)
 }
 
 /*
- * How far outside the bound a sandwich check may find the PHC, as in
- * sandwich_test: under TCG the emulated igb runs on QEMU's virtual clock,
- * which follows the host's disciplined CLOCK_MONOTONIC, while the guest TSC
- * follows the host's raw TSC; the host's own slewing moves their rate
- * apart by more than drift_ppb assumes.  The count outside is reported.
+ * How far outside the bound a sandwich check may find the PHC.  0 in the
+ * VM that run.sh's "bound" mode boots, where the guest TSC is steady: the
+ * bound is held exactly there.  Under multi-threaded TCG (the check plan)
+ * the guest TSC gains on the emulated PHC by hundreds of ppm whenever two
+ * vCPUs read it at once (see run.sh), which the bound does not assume of
+ * any counter; there checks may miss by a few us, and the tolerance is
+ * sandwich_test's 100 us.  The count outside is reported either way.
  */
-#define TOLERANCE_NS	100000
+static long long tolerance_ns(void)
+{
+	return strtoll(test_env("IONCLOCK_BOUND_TOLERANCE_NS", "100000"),
+		       NULL, 10);
+}
 
 /* PHC minus ionclock, ionclock taken as the midpoint around the PHC read. */
 static int64_t offset_ns(struct ionclock *c, int fd)
@@ -242,12 +248,12 @@ TEST_F(manip, converges)
 	EXPECT_EQ(0, stay_converged(self->c, self->fd, 20));
 	outside = outside_bound(self->c, self->fd, 2000, &checks, &worst);
 	after = offset_ns(self->c, self->fd);
-	TH_LOG("%s: converged to within %lld ns in %.1f s (limit %d s), offset now %lld ns; %ld checks, %ld outside the bound (worst %lld ns)",
+	TH_LOG("%s: converged to within %lld ns in %.1f s (limit %d s), offset now %lld ns; %ld checks, %ld outside the bound (worst %lld ns, tolerance %lld)",
 	       variant->action, converged_ns(), t, limit, (long long)after,
-	       checks, outside, (long long)worst);
+	       checks, outside, (long long)worst, tolerance_ns());
 	EXPECT_GE(t, 0);
 	EXPECT_LE(0, outside);
-	EXPECT_LE(worst, TOLERANCE_NS);
+	EXPECT_LE(worst, tolerance_ns());
 	EXPECT_LT(0, checks);
 }
 

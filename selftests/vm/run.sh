@@ -5,9 +5,25 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12> [check|demo|soak]
+#   run.sh <6.1|6.12> [check|demo|soak|bound]
 #
 # soak runs only the fault scenarios, each for FAULT_SOAK_SECONDS (600).
+#
+# bound runs the checks of the error bound against the emulated igb PHC on
+# a guest whose TSC is a steady oscillator, as a real one is.  Under
+# multi-threaded TCG it is not: every guest rdtsc goes through QEMU's
+# cpu_get_ticks(), which reads the host TSC under a lock and, when a read
+# comes out below the last one any vCPU got (the host's rdtsc is not
+# ordered against the lock), moves a shared offset forward by the
+# difference.  With two vCPUs reading the TSC at once, as a reader thread
+# beside the sampler does, the guest TSC gains on the emulated PHC (which
+# runs on QEMU's virtual clock) by hundreds to thousands of ppm, varying
+# from second to second: -858 to -4292 ppm measured here against the
+# first second, where one reader, or both vCPUs on one host thread, stay
+# within the measurement's own +-30 ppm.  That is far beyond what the
+# bound assumes of a counter.  thread=single runs both vCPUs on one host
+# thread, so the offset never moves.  The check plan keeps multi-threaded
+# TCG, for readers that really run in parallel.
 #
 # As in WireGuard's QEMU harness, the guest's PID 1 writes one word to a
 # second serial port only if every test passed; a failure, an oops or WARN
@@ -20,12 +36,15 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
-out=$top/build/vm-$series$([ "$mode" != bench ] || echo -bench)
+out=$top/build/vm-$series
+case "$mode" in bench | bound) out=$out-$mode ;; esac
+accel=tcg
+[ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
 append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet loglevel=4 tsc=reliable"
 
@@ -137,7 +156,7 @@ log "booting $abi (TCG)"
 rm -f "$out/result"
 set +e
 timeout --foreground "$timeout_s" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 2 -m 1G -nographic -no-reboot \
+	-accel "$accel" -cpu max -smp 2 -m 1G -nographic -no-reboot \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.gz" \
 	-append "$append" \
 	-device igb -device e1000e \
