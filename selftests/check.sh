@@ -6,8 +6,8 @@
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
 #            metrics | style
-# debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel (not
-# in all: a cold kernel build and a slow run).
+# debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
+# first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -110,6 +110,7 @@ all)
 	run_vm 6.12
 	run_vm 6.1 bound
 	run_vm 6.12 bound
+	run_vm debug
 	# The VMs' metrics through promtool and node_exporter.
 	run_script metrics selftests/metrics_test.sh
 	;;
