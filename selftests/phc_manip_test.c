@@ -36,18 +36,18 @@ static long long converged_ns(void)
 }
 
 /*
- * How far outside the bound a sandwich check may find the PHC.  0 in the
- * VM that run.sh's "bound" mode boots, where the guest TSC is steady: the
- * bound is held exactly there.  Under multi-threaded TCG (the check plan)
- * the guest TSC gains on the emulated PHC by hundreds of ppm whenever two
- * vCPUs read it at once (see run.sh), which the bound does not assume of
- * any counter; there checks may miss by a few us, and the tolerance is
- * sandwich_test's 100 us.  The count outside is reported either way.
+ * How far outside the bound a sandwich check may find the PHC: none, by
+ * default.  IONCLOCK_BOUND_TOLERANCE_NS=none only counts them: the check
+ * plan's VM sets it, where multi-threaded TCG makes the guest TSC gain on
+ * the emulated PHC by hundreds of ppm whenever two vCPUs read it at once
+ * (see run.sh), which the bound assumes of no counter.  run.sh's "bound"
+ * VM, whose TSC is steady, holds the same checks to the default.
  */
 static long long tolerance_ns(void)
 {
-	return strtoll(test_env("IONCLOCK_BOUND_TOLERANCE_NS", "100000"),
-		       NULL, 10);
+	const char *v = test_env("IONCLOCK_BOUND_TOLERANCE_NS", "0");
+
+	return strcmp(v, "none") ? strtoll(v, NULL, 10) : -1;
 }
 
 /* PHC minus ionclock, ionclock taken as the midpoint around the PHC read. */
@@ -248,12 +248,14 @@ TEST_F(manip, converges)
 	EXPECT_EQ(0, stay_converged(self->c, self->fd, 20));
 	outside = outside_bound(self->c, self->fd, 2000, &checks, &worst);
 	after = offset_ns(self->c, self->fd);
-	TH_LOG("%s: converged to within %lld ns in %.1f s (limit %d s), offset now %lld ns; %ld checks, %ld outside the bound (worst %lld ns, tolerance %lld)",
+	TH_LOG("%s: converged to within %lld ns in %.1f s (limit %d s), offset now %lld ns; %ld checks, %ld outside the bound (worst %lld ns; %s)",
 	       variant->action, converged_ns(), t, limit, (long long)after,
-	       checks, outside, (long long)worst, tolerance_ns());
+	       checks, outside, (long long)worst,
+	       tolerance_ns() < 0 ? "counted, not judged" : "judged");
 	EXPECT_GE(t, 0);
 	EXPECT_LE(0, outside);
-	EXPECT_LE(worst, tolerance_ns());
+	if (tolerance_ns() >= 0)
+		EXPECT_LE(worst, tolerance_ns());
 	EXPECT_LT(0, checks);
 }
 

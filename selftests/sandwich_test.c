@@ -12,6 +12,11 @@
  * the fit's residual.  Under QEMU TCG an igb PHC read costs 2-35 us, with
  * outliers from vCPU scheduling; 100 us is a few times that, far below any
  * step (1 ms) the module would react to.
+ *
+ * Against the emulated igb this runs in run.sh's "bound" VM only: under
+ * multi-threaded TCG the guest TSC (and CLOCK_MONOTONIC_RAW, which runs on
+ * it) gains on the PHC by up to thousands of ppm while two vCPUs read it,
+ * and a check there once found the PHC 142 us off.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -220,9 +220,12 @@ fi
 # guest whose TSC is steady (run.sh: one host thread for both vCPUs).
 # Nothing may fall outside the bound here, not even by a nanosecond.
 if [ "$mode" = bound ]; then
-	export IONCLOCK_BOUND_TOLERANCE_NS=0
 	check "load on the igb PHC" load phc="$igb"
 	suite bound_sandwich sandwich_test
+	check "unload" unload
+	check "load with counter=monotonic_raw" \
+		load phc="$igb" counter=monotonic_raw
+	suite bound_sandwich_raw sandwich_test
 	check "unload" unload
 	check "load on the igb PHC, max_slew_ppm=100000" \
 		load phc="$igb_ptp" max_slew_ppm=100000
@@ -285,7 +288,6 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 
 suite abi abi_test
 suite monotonic monotonic_test
-suite sandwich sandwich_test
 suite preload preload_test
 suite unique unique_test
 # Not a test: the cost of each way of reading the time, for the record.
@@ -332,7 +334,10 @@ check "load with phc=/dev/ptpN" load phc="$igb_ptp" max_slew_ppm=100000
 # takes up to 3 ms, far beyond its 100 us convergence limit: allow 2 ms.
 converged_ns=
 [ "$series" != debug ] || converged_ns=2000000
-IONCLOCK_CONVERGED_NS=$converged_ns suite phc_manip phc_manip_test
+# The error bound is judged in run.sh's "bound" VM, whose TSC is steady;
+# here, under multi-threaded TCG, the checks outside it are only counted.
+IONCLOCK_CONVERGED_NS=$converged_ns IONCLOCK_BOUND_TOLERANCE_NS=none \
+	suite phc_manip phc_manip_test
 check "unload" unload
 
 # ---- Run-time configuration, leap tables (the PHC is stepped days ahead
@@ -354,7 +359,6 @@ check "unload" unload
 check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
-suite sandwich_raw sandwich_test
 ionclockctl bench
 check "unload" unload
 
