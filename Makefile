@@ -14,8 +14,9 @@
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
-#   make soak            the fault scenarios (fault_test) on both kernels,
-#                        FAULT_SOAK_SECONDS (600) each
+#   make soak            the fault scenarios (fault_test) and module reloads
+#                        (reload_test) on both kernels, FAULT_SOAK_SECONDS
+#                        (600) each
 #   make install         module (modules_install + depmod), library, header,
 #                        pkg-config file, ionclockctl, man pages, udev rule
 #   make uninstall       the same, removed
@@ -71,16 +72,17 @@ bench: deps selftests
 style:
 	selftests/check.sh style
 
-# Ten scenarios of FAULT_SOAK_SECONDS each (at most 1700: fault_test's own
-# time limit is 1800 s per scenario), plus convergence and boot.
+# Eleven scenarios of FAULT_SOAK_SECONDS each (at most 1700: fault_test's
+# and reload_test's own time limit is 1800 s per scenario): ten PHC faults
+# and reload_test's reloads; plus the 5 s CPU hog, convergence and boot.
 FAULT_SOAK_SECONDS ?= 600
 SOAK_KERNELS ?= 6.1 6.12
 soak: deps selftests
 	@bad=0; for k in $(SOAK_KERNELS); do \
 		FAULT_SOAK_SECONDS=$(FAULT_SOAK_SECONDS) \
-		IONCLOCK_VM_TIMEOUT=$$((10 * ($(FAULT_SOAK_SECONDS) + 60) + 300)) \
+		IONCLOCK_VM_TIMEOUT=$$((11 * ($(FAULT_SOAK_SECONDS) + 60) + 300)) \
 		selftests/vm/run.sh $$k soak || bad=1; \
-		grep -a 'fault_test.c' build/vm-$$k/console.log; \
+		grep -a -E '(fault|reload)_test.c' build/vm-$$k/console.log; \
 	done; exit $$bad
 
 # One version for the package, read from dkms.conf (which DKMS needs it in).

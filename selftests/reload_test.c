@@ -22,7 +22,8 @@
  * the fake PHC's true time (selftests/fakephc) once tracking.
  *
  * Environment: IONCLOCK_DEV; IONCLOCK_FAKE (fakephc's parameters);
- * IONCLOCK_MODULE, the .ko; IONCLOCK_MODULE_ARGS, its parameters.
+ * IONCLOCK_MODULE, the .ko; IONCLOCK_MODULE_ARGS, its parameters;
+ * FAULT_SOAK_SECONDS (make soak): go on reloading for that long.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,8 @@
 #define TRACKING_S	20
 #define CHECKS		200
 #define MIN_READS	10000000L
+/* fault_test's limit too: make soak keeps FAULT_SOAK_SECONDS below it. */
+#define RELOAD_TIMEOUT_S	1800
 
 /* Shared between the test and its reader processes. */
 struct shared {
@@ -152,12 +155,27 @@ static int outside_bound(struct ionclock *c, int checks, int64_t *worst)
 	return bad;
 }
 
-TEST(reload_under_reopening_readers)
+/* A fixture only for the time limit: a soak reloads for many minutes. */
+FIXTURE(reload) {
+	int unused;
+};
+
+FIXTURE_SETUP(reload)
+{
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+}
+
+TEST_F_TIMEOUT(reload, under_reopening_readers, RELOAD_TIMEOUT_S)
 {
 	const char *ko = test_env("IONCLOCK_MODULE", "/modules/ionclock.ko");
 	const char *args = test_env("IONCLOCK_MODULE_ARGS", "");
 	long reads = 0, backward = 0, reopens = 0, errors = 0;
-	double to_tracking[RELOADS], worst_tracking = 0;
+	int64_t soak_end = test_mono_ns() +
+			   atoi(test_env("FAULT_SOAK_SECONDS", "0")) * 1000000000LL;
+	double tracking, fastest = 1e9, slowest = 0, sum = 0;
 	int64_t worst_err = 0, worst_back = 0, t0;
 	pid_t pids[READERS];
 	struct ionclock *c;
@@ -182,7 +200,7 @@ TEST(reload_under_reopening_readers)
 		}
 	}
 
-	for (k = 0; k < RELOADS; k++) {
+	for (k = 0; k < RELOADS || test_mono_ns() < soak_end; k++) {
 		usleep(RUN_MS * 1000);
 		/* Let go, then unload: it must succeed now. */
 		atomic_store(&sh->closed, 0);
@@ -200,9 +218,10 @@ TEST(reload_under_reopening_readers)
 		ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &c));
 		ASSERT_TRUE(test_wait_state(c, IONCLOCK_STATE_TRACKING,
 					    TRACKING_S));
-		to_tracking[k] = (test_mono_ns() - t0) / 1e9;
-		if (to_tracking[k] > worst_tracking)
-			worst_tracking = to_tracking[k];
+		tracking = (test_mono_ns() - t0) / 1e9;
+		fastest = tracking < fastest ? tracking : fastest;
+		slowest = tracking > slowest ? tracking : slowest;
+		sum += tracking;
 		bad += outside_bound(c, CHECKS, &worst_err);
 		ionclock_close(c);
 	}
@@ -217,15 +236,15 @@ TEST(reload_under_reopening_readers)
 		if (sh->r[i].worst_back_ns > worst_back)
 			worst_back = sh->r[i].worst_back_ns;
 	}
-	TH_LOG("reload x%d: %ld reads by %d reopening processes, %ld backward (worst %lld ns), %ld reopens, %ld errors, %d checks, %d outside the bound (worst error %lld ns), insmod to tracking %.2f %.2f %.2f s",
-	       RELOADS, reads, READERS, backward, (long long)worst_back,
-	       reopens, errors, RELOADS * CHECKS, bad, (long long)worst_err,
-	       to_tracking[0], to_tracking[1], to_tracking[2]);
+	TH_LOG("reload x%d: %ld reads by %d reopening processes, %ld backward (worst %lld ns), %ld reopens, %ld errors, %d checks, %d outside the bound (worst error %lld ns), insmod to tracking %.2f-%.2f s (mean %.2f)",
+	       k, reads, READERS, backward, (long long)worst_back,
+	       reopens, errors, k * CHECKS, bad, (long long)worst_err,
+	       fastest, slowest, sum / k);
 	EXPECT_EQ(0, backward);
 	EXPECT_EQ(0, errors);
 	EXPECT_EQ(0, bad);
 	/* Every reader came back after every reload, and read a lot. */
-	EXPECT_LE((long)READERS * (RELOADS + 1), reopens);
+	EXPECT_LE((long)READERS * (k + 1), reopens);
 	EXPECT_LE(MIN_READS, reads);
 	munmap(sh, sizeof(*sh));
 }

@@ -208,7 +208,8 @@ fault_stage() {
 	check "unload fakephc" rmmod fakephc
 }
 
-# make soak: the fault scenarios only, each for FAULT_SOAK_SECONDS.
+# make soak: the fault scenarios and the reloads only, each for
+# FAULT_SOAK_SECONDS.
 if [ "$mode" = soak ]; then
 	FAULT_SOAK_SECONDS=$(cat /soak_seconds)
 	export FAULT_SOAK_SECONDS

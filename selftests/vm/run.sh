@@ -7,7 +7,8 @@
 #
 #   run.sh <6.1|6.12> [check|demo|soak|bound]
 #
-# soak runs only the fault scenarios, each for FAULT_SOAK_SECONDS (600).
+# soak runs only the fault scenarios and the reloads, each for
+# FAULT_SOAK_SECONDS (600).
 #
 # bound runs the checks of the error bound against the emulated igb PHC on
 # a guest whose TSC is a steady oscillator, as a real one is.  Under
