@@ -5,7 +5,7 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12> [check|demo|soak|bound]
+#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]
 #
 # soak runs only the fault scenarios and the reloads, each for
 # FAULT_SOAK_SECONDS (600).
@@ -93,8 +93,8 @@ else
 		dpkg -x "$(ls "$cache/${img_pkg}"_*.deb | tail -n 1)" "$root"
 		depmod -b "$root" "$abi"
 		touch "$root/.done"
-fi
-vmlinuz=$root/boot/vmlinuz-$abi
+	fi
+	vmlinuz=$root/boot/vmlinuz-$abi
 fi
 
 log "building ionclock.ko against $abi"
