@@ -104,11 +104,6 @@ static long long ionclock_param(const char *name)
 	return read_ll(path);
 }
 
-static int soak_seconds(void)
-{
-	return atoi(test_env("FAULT_SOAK_SECONDS", "0"));
-}
-
 /* The fake PHC's true time now, ns; INT64_MIN if it cannot be read. */
 static int64_t truth_ns(int fd)
 {
@@ -621,7 +616,7 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	struct watch hold = {}, after = {};
 	int64_t reached_ns = 0, bound0 = 0, bound1 = 0;
 	double left = 0, held_s = 0, conv;
-	int soak = soak_seconds();
+	int soak = test_soak_seconds();
 	long long value = variant->value;
 	uint64_t taken = 0, taken_during = 0;
 	const char *what = variant->hog ? "hog_ms" : variant->param;

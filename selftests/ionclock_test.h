@@ -54,6 +54,12 @@ static inline int64_t test_mono_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* make soak's length per scenario (FAULT_SOAK_SECONDS), 0 outside a soak. */
+static inline int test_soak_seconds(void)
+{
+	return atoi(test_env("FAULT_SOAK_SECONDS", "0"));
+}
+
 /* Write @s to a sysfs or proc file: 0, or -errno. */
 static inline int test_write_str(const char *path, const char *s)
 {

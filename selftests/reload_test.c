@@ -173,8 +173,7 @@ TEST_F_TIMEOUT(reload, under_reopening_readers, RELOAD_TIMEOUT_S)
 	const char *ko = test_env("IONCLOCK_MODULE", "/modules/ionclock.ko");
 	const char *args = test_env("IONCLOCK_MODULE_ARGS", "");
 	long reads = 0, backward = 0, reopens = 0, errors = 0;
-	int64_t soak_end = test_mono_ns() +
-			   atoi(test_env("FAULT_SOAK_SECONDS", "0")) * 1000000000LL;
+	int64_t soak_end = test_mono_ns() + test_soak_seconds() * 1000000000LL;
 	double tracking, fastest = 1e9, slowest = 0, sum = 0;
 	int64_t worst_err = 0, worst_back = 0, t0;
 	pid_t pids[READERS];
