@@ -120,6 +120,7 @@ all)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
+	run_script magic selftests/ioctl_magic_test.sh
 	run_script unit make -s -C selftests/unit run
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
@@ -170,6 +171,7 @@ metrics)
 	;;
 style)
 	run_style
+	run_script magic selftests/ioctl_magic_test.sh
 	;;
 *)
 	echo "check.sh: unknown target '$what'" >&2
