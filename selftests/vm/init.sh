@@ -75,7 +75,17 @@ check() {
 
 dmesg_has() { dmesg | tail -n 20 | grep -q "$1"; }
 
-load_fails() { ! insmod /modules/ionclock.ko "$@" && dmesg_has ionclock; }
+# A load that must fail; one that succeeds after all is undone, so that
+# the next check does not fail (or pass) because ionclock is still loaded.
+loaded() { grep -q '^ionclock ' /proc/modules; }
+load_fails() {
+	! loaded || return 1
+	if insmod /modules/ionclock.ko "$@"; then
+		rmmod ionclock
+		return 1
+	fi
+	dmesg_has ionclock
+}
 load() { insmod /modules/ionclock.ko "$@"; }
 unload() { rmmod ionclock; }
 
@@ -131,7 +141,7 @@ debug_no_reports() {
 debug_end() {
 	[ -z "${debug_ended:-}" ] || return 0
 	debug_ended=1
-	if grep -q '^ionclock ' /proc/modules; then
+	if loaded; then
 		rmmod ionclock
 	fi
 	check "kmemleak finds no leak from the tests" kmemleak_clean
@@ -358,7 +368,11 @@ IONCLOCK_MODULE=/modules/ionclock.ko IONCLOCK_GOOD_PHC=$igb suite load load_test
 # A build whose mirror of struct ptp_clock disagrees with ptp_clock_index()
 # (run.sh: IONCLOCK_TEST_MIRROR_SKEW=1) must refuse every PHC.
 mirror_refused() {
-	! insmod /modules/ionclock-mirror-skew.ko phc="$igb" &&
+	! loaded || return 1
+	if insmod /modules/ionclock-mirror-skew.ko phc="$igb"; then
+		rmmod ionclock
+		return 1
+	fi
 	dmesg_has "not the one ionclock was written for"
 }
 check "a struct ptp_clock mirror that disagrees with ptp_clock_index() is refused" \
