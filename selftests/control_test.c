@@ -496,7 +496,7 @@ TEST_F(ctl, sysfs_matches_page)
 #define LEAP_WRITERS		4
 #define LEAP_SETS_EACH		1000
 
-TEST_F(ctl, leaps_set_concurrently)
+TEST_F_TIMEOUT(ctl, leaps_set_concurrently, 120)
 {
 	uint64_t exp = (now_utc_s() / DAY + 30) * DAY;
 	struct ionclock_leap_table got, want;

@@ -4,7 +4,8 @@
  * kernel (init.sh's fuzz plan; the kernel's own checkers, and kmemleak
  * after rmmod, judge what this cannot see).
  *
- * ioctl_storm: FUZZ_IOCTLS (1,000,000) ioctls from FUZZ_WORKERS processes:
+ * ioctl_storm: FUZZ_IOCTLS (1,000,000) ioctls from FUZZ_WORKERS (2) processes,
+ * within FUZZ_MAX_SECONDS (1500; falling short of the count fails):
  * random command numbers, the real ones (taken from the uapi header at
  * build time, so new ones are covered once they are in it) with wrong
  * sizes and directions, random flags and reserved words, configurations
@@ -20,7 +21,8 @@
  * within 10 s, and one that loads is unloaded again.
  *
  * Environment: IONCLOCK_DEV; for phc_lists IONCLOCK_MODULE and
- * IONCLOCK_GOOD_PHC (the module must not be loaded); FUZZ_SEED.
+ * IONCLOCK_GOOD_PHC (the module must not be loaded); FUZZ_SEED; FUZZ_ONLY,
+ * the one test to run (the harness of linux-source-6.1 has no -t).
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -36,6 +38,8 @@
 #define BUF_SIZE	(1 << 14)	/* every size an ioctl number can carry */
 #define LOAD_LIMIT_S	10
 #define FIFO		"/dev/ionclock-fuzz-fifo"
+#define STORM_TIMEOUT_S	1800
+#define LISTS_TIMEOUT_S	900
 
 struct shared {
 	atomic_long ioctls;
@@ -223,7 +227,8 @@ static void *bad_pointer(char *buf, char *ro_page, size_t size)
 	}
 }
 
-static void ioctl_worker(struct shared *sh, int fd, long count)
+static void ioctl_worker(struct shared *sh, int fd, long count,
+			 int64_t deadline_ns)
 {
 	char *area, *buf, *ro_page;
 	long n;
@@ -243,6 +248,10 @@ static void ioctl_worker(struct shared *sh, int fd, long count)
 		bool spoiled = false, exact = false;
 		void *arg = buf;
 		int ret;
+
+		/* A time limit, so a slow kernel cannot hold the VM for hours. */
+		if (n % 4096 == 0 && test_mono_ns() > deadline_ns)
+			break;
 
 		switch (rnd_below(10)) {
 		case 0:		/* anything at all */
@@ -428,9 +437,26 @@ static void opener(struct shared *sh, unsigned int stream)
 	}
 }
 
-TEST(ioctl_storm)
+FIXTURE(fuzz) {
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *only = getenv("FUZZ_ONLY");
+
+	if (only && strcmp(only, _metadata->name))
+		SKIP(return, "FUZZ_ONLY=%s", only);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, ioctl_storm, STORM_TIMEOUT_S)
 {
 	long total = env_long("FUZZ_IOCTLS", 1000000);
+	int64_t limit_ns = env_long("FUZZ_MAX_SECONDS", STORM_TIMEOUT_S - 300) *
+			   1000000000LL;
 	int workers = env_long("FUZZ_WORKERS", 2), i, status, bad = 0;
 	int helpers = 4;
 	pid_t pids[64];
@@ -454,7 +480,8 @@ TEST(ioctl_storm)
 		seed(i);
 		if (i < workers)
 			ioctl_worker(sh, fd, total / workers +
-					     (i < total % workers));
+					     (i < total % workers),
+				     start + limit_ns);
 		else if (i == workers)
 			reader(sh);
 		else if (i < workers + 3)
@@ -519,7 +546,7 @@ static void random_entry(char *out, size_t size)
 	}
 }
 
-TEST(phc_lists)
+TEST_F_TIMEOUT(fuzz, phc_lists, LISTS_TIMEOUT_S)
 {
 	static const char *const fifos[] = { FIFO, NULL };
 	long loads = env_long("FUZZ_LOADS", 40), n, loaded = 0, slow = 0;

@@ -67,7 +67,7 @@ FIXTURE_TEARDOWN(twin)
 		ionclock_close(self->c);
 }
 
-TEST_F(twin, same_name_is_not_the_same_clock)
+TEST_F_TIMEOUT(twin, same_name_is_not_the_same_clock, 120)
 {
 	const volatile struct ionclock_page *p = ionclock_page(self->c);
 	int64_t end;
