@@ -5,7 +5,7 @@
  * after rmmod, judge what this cannot see).
  *
  * ioctl_storm: FUZZ_IOCTLS (1,000,000) ioctls from FUZZ_WORKERS (2) processes,
- * within FUZZ_MAX_SECONDS (1500; falling short of the count fails):
+ * within FUZZ_MAX_SECONDS (900; falling short of the count fails):
  * random command numbers, the real ones (taken from the uapi header at
  * build time, so new ones are covered once they are in it) with wrong
  * sizes and directions, random flags and reserved words, configurations
@@ -455,7 +455,7 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, ioctl_storm, STORM_TIMEOUT_S)
 {
 	long total = env_long("FUZZ_IOCTLS", 1000000);
-	int64_t limit_ns = env_long("FUZZ_MAX_SECONDS", STORM_TIMEOUT_S - 300) *
+	int64_t limit_ns = env_long("FUZZ_MAX_SECONDS", 900) *
 			   1000000000LL;
 	int workers = env_long("FUZZ_WORKERS", 2), i, status, bad = 0;
 	int helpers = 4;
