@@ -18,13 +18,18 @@ static int nphc;
 module_param_array(phc, charp, &nphc, 0444);
 MODULE_PARM_DESC(phc, "PHCs to follow, one /dev/ionclockN each: interface name (eth0), /dev/ptpN, or index N; comma-separated");
 
+/*
+ * The ranges of the parameters that set a run-time setting are that
+ * setting's row of ionclock_tunables[] (control.c); a load out of range
+ * says what they are.
+ */
 static char *counter = "auto";
 module_param(counter, charp, 0444);
 MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
 
 unsigned int ionclock_poll_ms = IONCLOCK_DEFAULT_POLL_MS;
 module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
-MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100, 10 .. 10000)");
+MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
 
 unsigned int ionclock_reads_per_sample = 8;
 module_param_named(reads_per_sample, ionclock_reads_per_sample, uint, 0444);
@@ -36,12 +41,12 @@ MODULE_PARM_DESC(phc_timescale, "0: the PHC runs TAI (as ptp4l sets it); 1: it r
 
 static unsigned int max_slew_ppm = IONCLOCK_DEFAULT_MAX_SLEW_PPB / 1000;
 module_param(max_slew_ppm, uint, 0444);
-MODULE_PARM_DESC(max_slew_ppm, "Largest rate change used to close an offset to the PHC, ppm (default 500, as adjtime; 1 .. 100000)");
+MODULE_PARM_DESC(max_slew_ppm, "Largest rate change used to close an offset to the PHC, ppm (default 500, as adjtime)");
 
 static unsigned int step_threshold_us =
 	IONCLOCK_DEFAULT_STEP_THRESHOLD_NS / 1000;
 module_param(step_threshold_us, uint, 0444);
-MODULE_PARM_DESC(step_threshold_us, "A PHC reading this far from the prediction is a step, us (default 1000, 1 .. 10^9)");
+MODULE_PARM_DESC(step_threshold_us, "A PHC reading this far from the prediction is a step, us (default 1000)");
 
 static bool step_forward = IONCLOCK_DEFAULT_STEP_FORWARD;
 module_param(step_forward, bool, 0444);
@@ -49,11 +54,11 @@ MODULE_PARM_DESC(step_forward, "Apply forward PHC steps at once instead of slewi
 
 static unsigned int max_freq_ppm = IONCLOCK_DEFAULT_MAX_FREQ_PPB / 1000;
 module_param(max_freq_ppm, uint, 0444);
-MODULE_PARM_DESC(max_freq_ppm, "A PHC further than this from the counter's nominal rate is implausible, ppm (default 1000, 1 .. 100000)");
+MODULE_PARM_DESC(max_freq_ppm, "A PHC further than this from the counter's nominal rate is implausible, ppm (default 1000)");
 
 static unsigned int drift_ppb = IONCLOCK_DEFAULT_DRIFT_PPB;
 module_param(drift_ppb, uint, 0444);
-MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound; 0 .. 1000000)");
+MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound)");
 
 /*
  * Google's and AWS's public NTP smear leap seconds linearly over the 24 h
@@ -63,7 +68,7 @@ MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (def
  */
 static unsigned int smear_window_s = IONCLOCK_DEFAULT_SMEAR_WINDOW_S;
 module_param(smear_window_s, uint, 0444);
-MODULE_PARM_DESC(smear_window_s, "UTC smear length, centred on the leap, s (default 86400: noon to noon, as Google and AWS; 0 .. 172800)");
+MODULE_PARM_DESC(smear_window_s, "UTC smear length, centred on the leap, s (default 86400: noon to noon, as Google and AWS)");
 
 static struct ionclock_dev *devices[IONCLOCK_MAX_DEVICES];
 
