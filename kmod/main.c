@@ -18,15 +18,15 @@ static int nphc;
 module_param_array(phc, charp, &nphc, 0444);
 MODULE_PARM_DESC(phc, "PHCs to follow, one /dev/ionclockN each: interface name (eth0), /dev/ptpN, or index N; comma-separated");
 
+static char *counter = "auto";
+module_param(counter, charp, 0444);
+MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
+
 /*
  * The ranges of the parameters that set a run-time setting are that
  * setting's row of ionclock_tunables[] (control.c); a load out of range
  * says what they are.
  */
-static char *counter = "auto";
-module_param(counter, charp, 0444);
-MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
-
 unsigned int ionclock_poll_ms = IONCLOCK_DEFAULT_POLL_MS;
 module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
 MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
