@@ -240,13 +240,22 @@ fi
 # while the device is open, and succeed after); then phc= lists of bad
 # entries, fixed and random.  debug_end's kmemleak and dmesg checks judge
 # the kernel's side.  The last line is "fuzz: N passed, N failed".
+# devtmpfs makes the node after insmod returns: on the debug kernel, late.
+wait_dev() {
+	for i in $(seq 100); do
+		[ -c /dev/ionclock0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 fuzz_rmmod_loop() {
 	tries=0 unloaded=0
 	while kill -0 "$1" 2>/dev/null; do
 		tries=$((tries + 1))
 		if rmmod ionclock 2>/dev/null; then
 			unloaded=$((unloaded + 1))
-			load phc="$igb"
+			load phc="$igb" && wait_dev
 		fi
 		sleep 0.2
 	done
@@ -255,6 +264,7 @@ fuzz_rmmod_loop() {
 
 fuzz_stage() {
 	check "load on the igb PHC" load phc="$igb"
+	check "/dev/ionclock0 appears" wait_dev
 	FUZZ_ONLY=ioctl_storm FUZZ_IOCTLS=$(cat /fuzz_ioctls) fuzz_test \
 		>/tmp/fuzz.out 2>&1 &
 	fpid=$!
