@@ -437,6 +437,14 @@ static void opener(struct shared *sh, unsigned int stream)
 	}
 }
 
+/* Is @name the test FUZZ_ONLY picks (or is there no pick)? */
+static bool picked(const char *name)
+{
+	const char *only = getenv("FUZZ_ONLY");
+
+	return !only || !strcmp(only, name);
+}
+
 FIXTURE(fuzz) {
 };
 
@@ -514,14 +522,6 @@ TEST_F_TIMEOUT(fuzz, ioctl_storm, STORM_TIMEOUT_S)
 	EXPECT_LT(0, atomic_load(&sh->reads));
 	EXPECT_LT(0, atomic_load(&sh->maps));
 	close(fd);
-}
-
-/* Is @name the test FUZZ_ONLY picks (or is there no pick)? */
-static bool picked(const char *name)
-{
-	const char *only = getenv("FUZZ_ONLY");
-
-	return !only || !strcmp(only, name);
 }
 
 /* One random phc= entry: a bad one of some kind, a good one, or junk. */
