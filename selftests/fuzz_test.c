@@ -474,6 +474,9 @@ TEST_F_TIMEOUT(fuzz, ioctl_storm, STORM_TIMEOUT_S)
 	fd = open(test_ionclock_dev(), O_RDONLY);
 	if (fd < 0)
 		SKIP(return, "%s: %s", test_ionclock_dev(), strerror(errno));
+	/* FUZZ_READY: a file to create once the device is held open. */
+	if (getenv("FUZZ_READY"))
+		close(open(getenv("FUZZ_READY"), O_CREAT | O_WRONLY, 0600));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);

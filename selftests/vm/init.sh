@@ -251,6 +251,10 @@ wait_dev() {
 
 fuzz_rmmod_loop() {
 	tries=0 unloaded=0
+	# From the moment the storm holds the device open.
+	while kill -0 "$1" 2>/dev/null && [ ! -e /tmp/fuzz-ready ]; do
+		sleep 0.1
+	done
 	while kill -0 "$1" 2>/dev/null; do
 		tries=$((tries + 1))
 		if rmmod ionclock 2>/dev/null; then
@@ -265,8 +269,8 @@ fuzz_rmmod_loop() {
 fuzz_stage() {
 	check "load on the igb PHC" load phc="$igb"
 	check "/dev/ionclock0 appears" wait_dev
-	FUZZ_ONLY=ioctl_storm FUZZ_IOCTLS=$(cat /fuzz_ioctls) fuzz_test \
-		>/tmp/fuzz.out 2>&1 &
+	FUZZ_ONLY=ioctl_storm FUZZ_IOCTLS=$(cat /fuzz_ioctls) \
+		FUZZ_READY=/tmp/fuzz-ready fuzz_test >/tmp/fuzz.out 2>&1 &
 	fpid=$!
 	fuzz_rmmod_loop $fpid &
 	rpid=$!
