@@ -10,9 +10,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* Linux's MISC_MAJOR: every /dev/ionclockN is a misc device. */
+#define IONCLOCK_MISC_MAJOR	10
 
 /* The constant head of the page: is this a page this library can read? */
 static int ionclock_check_page(const struct ionclock_page *p)
@@ -36,27 +41,85 @@ static int ionclock_check_page(const struct ionclock_page *p)
 }
 
 /*
+ * Whether sysfs names character device @rdev an ionclock device: its
+ * /sys/dev/char/<major>:<minor> link ends in misc/ionclock<N>.  1 yes, 0 no,
+ * -1 cannot tell (no sysfs here).  No stdio, no malloc: the drop-in calls
+ * this from inside clock_gettime().
+ */
+static int ionclock_sysfs_says(dev_t rdev)
+{
+	char link[64], target[256], *p = link + sizeof(link);
+	unsigned int v, part;
+	const char *name;
+	ssize_t n;
+
+	*--p = '\0';
+	for (part = 0; part < 2; part++) {
+		v = part ? major(rdev) : minor(rdev);
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10));
+		if (!part)
+			*--p = ':';
+	}
+	p -= sizeof("/sys/dev/char/") - 1;
+	memcpy(p, "/sys/dev/char/", sizeof("/sys/dev/char/") - 1);
+	n = readlink(p, target, sizeof(target) - 1);
+	if (n < 0)
+		return access("/sys/dev/char", F_OK) ? -1 : 0;
+	target[n] = '\0';
+	name = strrchr(target, '/');
+	if (!name || name - target < 5 || memcmp(name - 5, "/misc", 5) ||
+	    strncmp(name + 1, "ionclock", 8) || !name[9])
+		return 0;
+	for (name += 9; *name; name++)
+		if (*name < '0' || *name > '9')
+			return 0;
+	return 1;
+}
+
+/*
  * Opens and maps into a handle the caller provides: the LD_PRELOAD drop-in
  * keeps its handle in static storage, because its first call may come from
- * inside malloc().
+ * inside malloc().  Nothing here waits, allocates or takes a lock, and
+ * nothing is a thread cancellation point (the drop-in runs inside
+ * clock_gettime(), which is not one): open and close are raw system calls.
+ *
+ * The path is checked before it is opened, since opening some devices acts
+ * (a watchdog starts, a FIFO waits for a writer): it must be a character
+ * device that sysfs calls misc/ionclock<N> (where there is no sysfs, any
+ * misc device), and it is opened non-blocking; then the page must be an
+ * ionclock page.
  */
 int ionclock_init(struct ionclock *c, const char *path)
 {
-	struct stat st;
+	struct stat st, fst;
 	void *map;
 	int err;
 
 	if (!path)
 		path = IONCLOCK_DEFAULT_DEVICE;
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENODEV;
+	switch (ionclock_sysfs_says(st.st_rdev)) {
+	case 0:
+		return -ENODEV;
+	case -1:
+		if (major(st.st_rdev) != IONCLOCK_MISC_MAJOR)
+			return -ENODEV;
+	}
+	c->fd = syscall(SYS_openat, AT_FDCWD, path,
+			O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (c->fd < 0)
 		return -errno;
 	/* A short regular file would map, then SIGBUS on the first read. */
-	if (fstat(c->fd, &st) < 0) {
+	if (fstat(c->fd, &fst) < 0) {
 		err = -errno;
 		goto err_map;
 	}
-	if (!S_ISCHR(st.st_mode)) {
+	if (!S_ISCHR(fst.st_mode) || fst.st_rdev != st.st_rdev) {
 		err = -ENODEV;
 		goto err_map;
 	}
@@ -75,7 +138,7 @@ int ionclock_init(struct ionclock *c, const char *path)
 err_page:
 	munmap(map, IONCLOCK_PAGE_SIZE);
 err_map:
-	close(c->fd);
+	syscall(SYS_close, c->fd);
 	return err;
 }
 

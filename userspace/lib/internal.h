@@ -8,6 +8,7 @@
 #define IONCLOCK_INTERNAL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "ionclock.h"
 
@@ -82,10 +83,26 @@ IONCLOCK_HIDDEN int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 					  const struct ionclock_snap_leap *l,
 					  int clock, int64_t *utc_ns,
 					  int *leap_flag);
+IONCLOCK_HIDDEN int ionclock_read_utc(struct ionclock *c, int clock,
+				      int64_t *tai_ns, int64_t *utc_ns,
+				      int *leap_flag);
 IONCLOCK_HIDDEN int ionclock_init(struct ionclock *c, const char *path);
 IONCLOCK_HIDDEN void ionclock_fini(struct ionclock *c);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_bound(const struct ionclock_snap *s,
 					     uint64_t tai_ns);
+
+/* ns since the epoch (negative before it) as a normalised timespec. */
+static inline void ionclock_ns_to_timespec(int64_t ns, struct timespec *ts)
+{
+	int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
+
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	ts->tv_sec = sec;
+	ts->tv_nsec = nsec;
+}
 
 #endif /* IONCLOCK_INTERNAL_H */
