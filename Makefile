@@ -3,7 +3,8 @@
 # The front door.
 #   make                 module (against KERNELDIR) and userspace
 #   make check           everything below, ending in one "N passed, N failed" line
-#   make check-unit      host-only unit tests (no VM)
+#   make check-unit      host-only unit tests and the LD_PRELOAD drop-in
+#                        on the host (no VM)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest

@@ -4,7 +4,7 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
+#   check.sh all | unit (and preload-host) | kunit | install | vm <6.1|6.12> [bound] | debug |
 #            metrics | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
@@ -105,6 +105,8 @@ all)
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
 	run_script ctl selftests/ctl_test.sh
+	# The LD_PRELOAD drop-in under real allocators and redis-server.
+	run_script preload-host selftests/preload_host_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -116,6 +118,7 @@ all)
 	;;
 unit)
 	run_script unit make -s -C selftests/unit run
+	run_script preload-host selftests/preload_host_test.sh
 	;;
 kunit)
 	run_script kunit selftests/kunit/run-kunit.sh

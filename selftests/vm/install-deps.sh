@@ -6,7 +6,9 @@
 # busybox for the guest's userland, linuxptp for phc_ctl, both stock kernels'
 # headers, and linux-source-6.1 for kselftest_harness.h and checkpatch.pl;
 # for the install test, dkms, pkg-config and groff/man-db; for the metrics
-# test, Prometheus's promtool and node_exporter, and curl to scrape it.
+# test, Prometheus's promtool and node_exporter, and curl to scrape it; for
+# the LD_PRELOAD drop-in, real allocators and a real service to run it
+# under (jemalloc, tcmalloc, mimalloc, redis-server and redis-cli).
 # Safe to run again: it only acts on what is missing.
 set -euo pipefail
 
@@ -50,7 +52,8 @@ h612=$(dep_of linux-headers-6.12-amd64)
 for p in build-essential bc flex bison libelf-dev cpio xz-utils zstd kmod \
 	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1 \
 	 dkms pkg-config groff-base man-db gnuplot-nox prometheus \
-	 prometheus-node-exporter curl; do
+	 prometheus-node-exporter curl libjemalloc2 libtcmalloc-minimal4 \
+	 libmimalloc2.0 redis-server redis-tools; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

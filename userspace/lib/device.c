@@ -3,6 +3,7 @@
  * Opening a device, checking its page, and everything around the read path
  * that may make system calls.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -211,6 +212,7 @@ const char *ionclock_strerror(int err)
 	case ENODATA:
 		return "no error bound or TAI - UTC offset published";
 	default:
-		return strerror(err);
+		/* Static English text: no locale, no allocation, any thread. */
+		return strerrordesc_np(err) ?: "unknown error";
 	}
 }

@@ -206,24 +206,11 @@ static time_t real_time(time_t *t)
 	return ts.tv_sec;
 }
 
-/* Why @err (positive), with no locale, no malloc: static strings. */
-static const char *why(int err)
-{
-	switch (err) {
-	case ENODEV:
-	case EPROTO:
-	case EOPNOTSUPP:
-		return ionclock_strerror(err);
-	default:
-		return strerrordesc_np(err);
-	}
-}
-
 /* One line on stderr, once per process, if asked; raw write(2)s. */
 static void say(const char *what, int err, const char *then)
 {
 	const char *const parts[] = { PREFIX, what, ": ",
-				err ? why(err) : then,
+				err ? ionclock_strerror(err) : then,
 				err ? "; " : NULL, err ? then : NULL, "\n" };
 	unsigned int i;
 
