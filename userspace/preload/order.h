@@ -22,6 +22,7 @@
 #ifndef IONCLOCK_PRELOAD_ORDER_H
 #define IONCLOCK_PRELOAD_ORDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define ORDER_AHEAD_NS	1000000
@@ -44,6 +45,7 @@ struct order {
 static inline int64_t order_keep(struct order *o, enum order_source src,
 				 int64_t t_ns)
 {
+	bool held = false;
 	int64_t floor, want;
 	unsigned int i;
 
@@ -52,13 +54,19 @@ static inline int64_t order_keep(struct order *o, enum order_source src,
 			continue;
 		/* pairs with the release in the raise below, in any thread */
 		floor = __atomic_load_n(&o->floor_ns[i], __ATOMIC_ACQUIRE);
-		if (t_ns < floor)
+		if (t_ns < floor) {
 			t_ns = floor;
+			held = true;
+		}
 	}
 	floor = __atomic_load_n(&o->floor_ns[src], __ATOMIC_RELAXED);
-	if (t_ns < floor)
+	if (floor >= t_ns)
 		return t_ns;
-	want = t_ns > INT64_MAX - ORDER_AHEAD_NS ? INT64_MAX :
+	/*
+	 * A value held at another source's floor raises this one's to it
+	 * exactly: ahead again, floors would ratchet each other up.
+	 */
+	want = held || t_ns > INT64_MAX - ORDER_AHEAD_NS ? t_ns :
 	       t_ns + ORDER_AHEAD_NS;
 	/* Only ever up: a thread that read the time earlier may store last. */
 	while (floor < want &&
