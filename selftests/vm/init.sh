@@ -289,7 +289,6 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 
 suite abi abi_test
 suite monotonic monotonic_test
-suite preload preload_test
 suite unique unique_test
 # Not a test: the cost of each way of reading the time, for the record.
 ionclockctl bench
@@ -368,6 +367,20 @@ check "load with two PHCs" load phc="$igb,$e1000e"
 IONCLOCK_BAD_DEV=/dev/ionclock1 suite implausible implausible_phc_test
 check "dmesg reports the implausible PHC" dmesg_has implausible
 check "unload" unload
+
+# ---- The LD_PRELOAD drop-in on real programs (preload_test: date, python3,
+# redis-server, date under jemalloc, tcmalloc and mimalloc in both orders),
+# then the system clock and the PHC stepped under a stamping program
+# (preload_steps_test).  The PHC is set 10^6 s ahead of the system clock
+# before the module loads, so that ionclock's UTC cannot pass for the
+# system's; then it is put back.
+check "set the igb PHC 10^6 s ahead of the system clock" \
+	phc_ctl -q "$igb_ptp" set $(($(date +%s) + 1000000))
+check "load on the far PHC" load phc="$igb"
+suite preload preload_test
+suite preload_steps preload_steps_test
+check "unload" unload
+check "the igb PHC back on the system clock" phc_ctl -q "$igb_ptp" -- freq 0 set
 
 fault_stage
 

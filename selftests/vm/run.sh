@@ -129,14 +129,20 @@ done
 cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
 # Not in modules/order: the fault stage loads it itself.
 cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
-# phc_ctl is the real tool users steer a PHC with; coreutils' date and
-# python3 are real programs for the LD_PRELOAD drop-in, at their own paths
-# (busybox's date stays the shell's), with only the Python modules that
-# start-up needs.  Bring their libraries.
-for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11; do
+# phc_ctl is the real tool users steer a PHC with; coreutils' date,
+# python3 and redis-server (linked with jemalloc) are real programs for the
+# LD_PRELOAD drop-in, at their own paths (busybox's date stays the shell's),
+# with only the Python modules that start-up needs; jemalloc, tcmalloc and
+# mimalloc are real allocators to preload beside it.  Bring their libraries.
+multiarch=$(gcc -print-multiarch)
+for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11 \
+	   /usr/bin/redis-server /usr/lib/"$multiarch"/libjemalloc.so.2 \
+	   /usr/lib/"$multiarch"/libtcmalloc_minimal.so.4 \
+	   /usr/lib/"$multiarch"/libmimalloc.so.2; do
+	[ -e "$bin" ] || { log "$bin missing: run selftests/vm/install-deps.sh"; exit 1; }
 	case "$bin" in
 	*/phc_ctl) cp "$bin" "$ird/bin/" ;;
-	*) mkdir -p "$ird${bin%/*}" && cp "$bin" "$ird$bin" ;;
+	*) mkdir -p "$ird${bin%/*}" && cp -L "$bin" "$ird$bin" ;;
 	esac
 	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
 		mkdir -p "$ird$(dirname "$lib")"
