@@ -168,7 +168,8 @@ redis_stops() {
 
 # ---- What the drop-in imports: nothing that can wait, allocate or be a
 # cancellation point.  A new import must be added here, after thought.
-allowed_imports='__errno_location access fstat getauxval getenv getpid mmap
+allowed_imports='__errno_location access fstat getauxval getenv getpid memcmp memcpy
+memset mmap
 munmap readlink stat strcmp strerrordesc_np strlen strncmp strrchr syscall
 __cxa_finalize __gmon_start__ _ITM_deregisterTMCloneTable
 _ITM_registerTMCloneTable'

@@ -153,6 +153,11 @@ mkdir -p "$ird/usr/lib/python3.11"
 cp /usr/lib/python3.11/*.py "$ird/usr/lib/python3.11/"
 cp -r /usr/lib/python3.11/encodings "$ird/usr/lib/python3.11/"
 cp -r "$top"/build/selftests/. "$ird/tests/"
+# make bench's drop-in half, built by userspace/bench before the VM starts.
+if [ "$mode" = bench ]; then
+	cp "$top/build/bench/preload_vm_bench" "$ird/tests/" ||
+		{ log "build/bench/preload_vm_bench missing: make -C userspace/bench"; exit 1; }
+fi
 cp "$top/selftests/vm/init.sh" "$ird/init"
 echo "$mode" >"$ird/mode"
 [ "$mode" != soak ] || echo "${FAULT_SOAK_SECONDS:-600}" >"$ird/soak_seconds"

@@ -48,10 +48,12 @@ struct ionclock_snap_leap {
  * struct ionclock_snap - one consistent copy of the fields a reader needs
  * @counter: the counter, read inside the same sequence window
  * @counter_base: the rest as in struct ionclock_page
- * @state: copied by ionclock_page_snap_all() only, as are the fields below
+ * @error_bound_ns: copied by ionclock_page_snap() and _snap_all()
+ * @error_growth_frac32: see @error_bound_ns
+ * @state: copied by ionclock_page_snap_all() only, as are the two below
  * @generation: see @state
  * @leap_expiry_tai_s: see @state
- * @leap: see @state
+ * @leap: copied by ionclock_page_snap_utc() and _snap_all()
  */
 struct ionclock_snap {
 	uint64_t counter;
@@ -71,6 +73,9 @@ struct ionclock_snap {
 IONCLOCK_HIDDEN int ionclock_page_snap(const struct ionclock_page *p,
 				       uint8_t counter_id,
 				       struct ionclock_snap *s);
+IONCLOCK_HIDDEN int ionclock_page_snap_utc(const struct ionclock_page *p,
+					   uint8_t counter_id,
+					   struct ionclock_snap *s);
 IONCLOCK_HIDDEN int ionclock_page_snap_all(const struct ionclock_page *p,
 					   uint8_t counter_id,
 					   struct ionclock_snap *s);

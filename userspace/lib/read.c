@@ -52,14 +52,17 @@ static inline uint64_t ionclock_counter_read(uint8_t counter_id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* What a snapshot copies besides the mapping: constants at each call site. */
+enum { SNAP_BOUND = 1, SNAP_LEAP = 2, SNAP_STATUS = 4 };
+
 /*
  * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES.
- * @all also copies what only the UTC clocks and the status need; it is a
- * constant at each call site, so the plain read copies no more than it uses.
+ * @what says which fields beyond the mapping to copy; it is a constant at
+ * each call site, so each read copies no more than it uses.
  */
 static __always_inline
 int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
-			      struct ionclock_snap *s, bool all)
+			      struct ionclock_snap *s, unsigned int what)
 {
 	unsigned int tries;
 	uint32_t seq;
@@ -81,12 +84,16 @@ int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
 		s->time_base_ns = p->time_base_ns;
 		s->time_mult = p->time_mult;
 		s->time_shift = p->time_shift;
-		s->error_bound_ns = p->error_bound_ns;
-		s->error_growth_frac32 = p->error_growth_frac32;
-		if (all) {
+		if (what & SNAP_BOUND) {
+			s->error_bound_ns = p->error_bound_ns;
+			s->error_growth_frac32 = p->error_growth_frac32;
+		}
+		if (what & SNAP_STATUS) {
 			s->state = p->state;
 			s->generation = p->generation;
 			s->leap_expiry_tai_s = p->leap_expiry_tai_s;
+		}
+		if (what & SNAP_LEAP) {
 			s->leap.tai_utc_offset_s = p->tai_utc_offset_s;
 			s->leap.next_leap_delta_s = p->next_leap_delta_s;
 			s->leap.next_leap_tai_s = p->next_leap_tai_s;
@@ -104,13 +111,20 @@ int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
 int ionclock_page_snap(const struct ionclock_page *p, uint8_t counter_id,
 		       struct ionclock_snap *s)
 {
-	return ionclock_page_snap_common(p, counter_id, s, false);
+	return ionclock_page_snap_common(p, counter_id, s, SNAP_BOUND);
+}
+
+int ionclock_page_snap_utc(const struct ionclock_page *p, uint8_t counter_id,
+			   struct ionclock_snap *s)
+{
+	return ionclock_page_snap_common(p, counter_id, s, SNAP_LEAP);
 }
 
 int ionclock_page_snap_all(const struct ionclock_page *p, uint8_t counter_id,
 			   struct ionclock_snap *s)
 {
-	return ionclock_page_snap_common(p, counter_id, s, true);
+	return ionclock_page_snap_common(p, counter_id, s,
+					 SNAP_BOUND | SNAP_LEAP | SNAP_STATUS);
 }
 
 static void ionclock_leap_copy(const volatile struct ionclock_page *p,

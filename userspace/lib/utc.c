@@ -34,13 +34,20 @@ int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 	if (!(flags & (IONCLOCK_FLAG_LEAP_VALID |
 		       IONCLOCK_FLAG_TAI_OFFSET_VALID)))
 		return -ENODATA;
-	before = t - (__int128)l->tai_utc_offset_s * NSEC_PER_SEC;
 	delta = l->next_leap_delta_s;
 	if (!(flags & IONCLOCK_FLAG_LEAP_VALID) || !delta ||
 	    !l->next_leap_tai_s) {
-		*utc_ns = (int64_t)before;
+		/*
+		 * No leap ahead, the common case, in 64 bits: the offset
+		 * (32 bits of seconds) fits, and the difference wraps as the
+		 * 128-bit one below would when cut to 64.
+		 */
+		*utc_ns = (int64_t)((uint64_t)tai_ns -
+				    (uint64_t)((int64_t)l->tai_utc_offset_s *
+					       NSEC_PER_SEC));
 		return 0;
 	}
+	before = t - (__int128)l->tai_utc_offset_s * NSEC_PER_SEC;
 	if (delta != 1 && delta != -1)
 		return -EPROTO;
 	after = before - (__int128)delta * NSEC_PER_SEC;
@@ -82,7 +89,7 @@ int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
 		      int64_t *utc_ns, int *leap_flag)
 {
-	struct ionclock_snap_leap leap = { 0 };
+	struct ionclock_snap_leap leap;
 	struct ionclock_reading r;
 	struct ionclock_snap s;
 	uint32_t flags;
@@ -96,7 +103,7 @@ int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
 		if (err)
 			return err;
 		flags = 0;
-	} else if (!ionclock_page_snap_all(c->page, c->counter_id, &s)) {
+	} else if (!ionclock_page_snap_utc(c->page, c->counter_id, &s)) {
 		if (!(s.flags & IONCLOCK_FLAG_VALID))
 			return -EAGAIN;
 		*tai_ns = (int64_t)ionclock_snap_time(&s);

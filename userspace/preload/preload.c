@@ -364,7 +364,7 @@ static int system_ns(enum clk which, int64_t *t_ns)
  */
 static int interposed_ns(enum clk which, int64_t *t_ns)
 {
-	int64_t tai, utc;
+	int64_t tai = 0, utc;
 	int err, flag;
 
 	if (!ready())
