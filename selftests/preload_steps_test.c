@@ -74,7 +74,7 @@ static int step_system_clock(int64_t delta_s)
 	return clock_settime(CLOCK_REALTIME, &ts) ? -errno : 0;
 }
 
-static int phc_ctl(const char *cmd)
+static int steer_phc(const char *cmd)
 {
 	char line[256];
 
@@ -99,7 +99,7 @@ FIXTURE_TEARDOWN(steps)
 {
 	if (self->stepped)
 		step_system_clock(SYSTEM_STEP_S);
-	phc_ctl("freq 0");
+	steer_phc("freq 0");
 	ionclock_close(self->c);
 }
 
@@ -116,9 +116,9 @@ TEST_F_TIMEOUT(steps, system_back_phc_back_and_slewed, 120)
 	ASSERT_EQ(0, step_system_clock(-SYSTEM_STEP_S));
 	self->stepped = true;
 	sleep(4);
-	EXPECT_EQ(0, phc_ctl("adj -1"));
+	EXPECT_EQ(0, steer_phc("adj -1"));
 	sleep(4);
-	EXPECT_EQ(0, phc_ctl("freq -300000"));
+	EXPECT_EQ(0, steer_phc("freq -300000"));
 	ASSERT_EQ(0, stamper_wait(&with));
 	ASSERT_EQ(0, stamper_wait(&without));
 	end = utc_ns(self->c);

@@ -237,7 +237,7 @@ TEST_F(preload, redis_server_time_and_expiry)
 	long long sec, usec;
 	int64_t before, after, got;
 	char reply[256];
-	int log, i, status;
+	int log, i, n, status;
 	pid_t pid;
 
 	unlink(REDIS_SOCK);
@@ -260,8 +260,8 @@ TEST_F(preload, redis_server_time_and_expiry)
 	EXPECT_EQ(0, redis_cmd(time_cmd, 5, reply, sizeof(reply)));
 	after = utc_ns(self->c);
 	/* *2, $10, <seconds>, $n, <microseconds> */
-	EXPECT_EQ(2, sscanf(reply, "*2\r\n$%*d\r\n%lld\r\n$%*d\r\n%lld",
-			    &sec, &usec)) TH_LOG("TIME: %s", reply);
+	n = sscanf(reply, "*2\r\n$%*d\r\n%lld\r\n$%*d\r\n%lld", &sec, &usec);
+	EXPECT_EQ(2, n) TH_LOG("TIME: %s", reply);
 	got = sec * NS + usec * 1000;
 	EXPECT_WITHIN(got, before / 1000 * 1000, after);
 	EXPECT_FAR_FROM_SYSTEM(got);

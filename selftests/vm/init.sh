@@ -181,6 +181,29 @@ if [ "$series" = debug ]; then
 	say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak-boot) leak(s) at boot, not counted"
 fi
 
+# ---- The LD_PRELOAD drop-in on real programs (preload_test: date, python3,
+# redis-server, date under jemalloc, tcmalloc and mimalloc in both orders),
+# then the system clock and the PHC stepped under a stamping program
+# (preload_steps_test).  The PHC is set 10^6 s ahead of the system clock
+# before the module loads, so that ionclock's UTC cannot pass for the
+# system's; then it is put back.
+preload_stage() {
+	check "set the igb PHC 10^6 s ahead of the system clock" \
+		phc_ctl -q "$igb_ptp" set $(($(date +%s) + 1000000))
+	check "load on the far PHC" load phc="$igb"
+	suite preload preload_test
+	suite preload_steps preload_steps_test
+	check "unload" unload
+	check "the igb PHC back on the system clock" \
+		phc_ctl -q "$igb_ptp" -- freq 0 set
+}
+
+# run.sh <series> preload: that stage alone.
+if [ "$mode" = preload ]; then
+	preload_stage
+	finish
+fi
+
 # ---- Faults on demand: fakephc.ko (selftests/fakephc) is a PHC that
 # fails, drifts, steps, slows down and disappears when the test says so;
 # fault_test also starves the sampler with RT hogs, and reload_test
@@ -370,19 +393,7 @@ IONCLOCK_BAD_DEV=/dev/ionclock1 suite implausible implausible_phc_test
 check "dmesg reports the implausible PHC" dmesg_has implausible
 check "unload" unload
 
-# ---- The LD_PRELOAD drop-in on real programs (preload_test: date, python3,
-# redis-server, date under jemalloc, tcmalloc and mimalloc in both orders),
-# then the system clock and the PHC stepped under a stamping program
-# (preload_steps_test).  The PHC is set 10^6 s ahead of the system clock
-# before the module loads, so that ionclock's UTC cannot pass for the
-# system's; then it is put back.
-check "set the igb PHC 10^6 s ahead of the system clock" \
-	phc_ctl -q "$igb_ptp" set $(($(date +%s) + 1000000))
-check "load on the far PHC" load phc="$igb"
-suite preload preload_test
-suite preload_steps preload_steps_test
-check "unload" unload
-check "the igb PHC back on the system clock" phc_ctl -q "$igb_ptp" -- freq 0 set
+preload_stage
 
 fault_stage
 

@@ -5,10 +5,10 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]
+#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|preload]
 #
 # soak runs only the fault scenarios and the reloads, each for
-# FAULT_SOAK_SECONDS (600).
+# FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage.
 #
 # bound runs the checks of the error bound against the emulated igb PHC on
 # a guest whose TSC is a steady oscillator, as a real one is.  Under
@@ -37,13 +37,13 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|preload]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
-case "$mode" in bench | bound) out=$out-$mode ;; esac
+case "$mode" in bench | bound | preload) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}

@@ -13,8 +13,8 @@
 #define PRELOAD_BENCH_API	__attribute__((visibility("default")))
 
 /* The drop-in's clock_gettime(), called as a program's PLT would: by pointer. */
-PRELOAD_BENCH_API extern int (*const preload_bench_clock_gettime)(clockid_t,
-							struct timespec *);
+extern PRELOAD_BENCH_API int (*const preload_bench_clock_gettime)(clockid_t id,
+							struct timespec *ts);
 
 /* One set-up from scratch, ns; *have_dev: it found an ionclock device. */
 PRELOAD_BENCH_API int64_t preload_bench_setup(bool *have_dev);

@@ -70,6 +70,7 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define PREFIX		"libionclock-preload: "
 #define NSEC_PER_SEC	1000000000LL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* TAI - UTC is 37 s today; a value beyond this is a typing error. */
 #define MAX_TAI_OFFSET_S 1000000
 
@@ -217,7 +218,7 @@ static void say(const char *what, int err, const char *then)
 	if (!__atomic_load_n(&verbose, __ATOMIC_RELAXED) ||
 	    __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 		return;
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(parts); i++)
 		if (parts[i] && syscall(SYS_write, STDERR_FILENO, parts[i],
 					strlen(parts[i])) < 0)
 			return;

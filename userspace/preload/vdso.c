@@ -14,6 +14,16 @@
 
 #include "vdso.h"
 
+/* This machine's ELF class, named once. */
+typedef ElfW(Ehdr) elf_ehdr;
+typedef ElfW(Phdr) elf_phdr;
+typedef ElfW(Dyn) elf_dyn;
+typedef ElfW(Sym) elf_sym;
+typedef ElfW(Half) elf_half;
+typedef ElfW(Verdef) elf_verdef;
+typedef ElfW(Verdaux) elf_verdaux;
+typedef ElfW(Addr) elf_addr;
+
 #if defined(__x86_64__)
 #define VDSO_MACHINE	EM_X86_64
 #elif defined(__aarch64__)
@@ -116,13 +126,13 @@ static bool str_is(const struct image *im, const struct dyn *d, uint64_t idx,
 static bool read_headers(struct image *im, uint64_t *dyn_vaddr,
 			 size_t *dyn_size)
 {
-	const ElfW(Ehdr) *eh;
-	const ElfW(Phdr) *ph;
+	const elf_ehdr *eh;
+	const elf_phdr *ph;
 	bool have_load = false;
 	unsigned int i;
 	size_t off;
 
-	if (!in_image(im, 0, sizeof(*eh), _Alignof(ElfW(Ehdr))))
+	if (!in_image(im, 0, sizeof(*eh), _Alignof(elf_ehdr)))
 		return false;
 	eh = PTR(im, 0);
 	if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
@@ -130,10 +140,10 @@ static bool read_headers(struct image *im, uint64_t *dyn_vaddr,
 	    eh->e_ident[EI_CLASS] != VDSO_CLASS ||
 	    eh->e_ident[EI_DATA] != VDSO_DATA || eh->e_type != ET_DYN ||
 	    eh->e_machine == EM_NONE || eh->e_machine != VDSO_MACHINE ||
-	    eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+	    eh->e_phentsize != sizeof(elf_phdr) ||
 	    eh->e_phoff > SIZE_MAX ||
 	    !in_image(im, eh->e_phoff, (size_t)eh->e_phnum * sizeof(*ph),
-		      _Alignof(ElfW(Phdr))))
+		      _Alignof(elf_phdr)))
 		return false;
 	*dyn_size = 0;
 	for (i = 0; i < eh->e_phnum; i++) {
@@ -182,7 +192,7 @@ static bool count_gnu_hash(const struct image *im, uint64_t vaddr, size_t *n)
 	h = PTR(im, off);
 	/* nbuckets, symoffset, bloom words, bloom shift; then the arrays */
 	base = vaddr + 4 * sizeof(Elf32_Word) +
-	       (uint64_t)h[2] * sizeof(ElfW(Addr));
+	       (uint64_t)h[2] * sizeof(elf_addr);
 	off = AT(im, base, Elf32_Word, h[0]);
 	if (off == NOT_FOUND)
 		return false;
@@ -214,10 +224,10 @@ static bool read_dynamic(const struct image *im, uint64_t vaddr, size_t size,
 {
 	uint64_t symtab = 0, strtab = 0, hash = 0, gnu_hash = 0, versym = 0,
 		 verdef = 0;
-	const ElfW(Dyn) *dyn;
+	const elf_dyn *dyn;
 	size_t off, n = size / sizeof(*dyn), i;
 
-	off = AT(im, vaddr, ElfW(Dyn), n);
+	off = AT(im, vaddr, elf_dyn, n);
 	if (off == NOT_FOUND)
 		return false;
 	dyn = PTR(im, off);
@@ -235,7 +245,7 @@ static bool read_dynamic(const struct image *im, uint64_t vaddr, size_t size,
 			d->strsz = dyn[i].d_un.d_val;
 			break;
 		case DT_SYMENT:
-			if (dyn[i].d_un.d_val != sizeof(ElfW(Sym)))
+			if (dyn[i].d_un.d_val != sizeof(elf_sym))
 				return false;
 			break;
 		case DT_HASH:
@@ -260,14 +270,14 @@ static bool read_dynamic(const struct image *im, uint64_t vaddr, size_t size,
 	if (hash ? !count_hash(im, hash, &d->nsyms) :
 	    !gnu_hash || !count_gnu_hash(im, gnu_hash, &d->nsyms))
 		return false;
-	d->symtab = AT(im, symtab, ElfW(Sym), d->nsyms);
+	d->symtab = AT(im, symtab, elf_sym, d->nsyms);
 	d->strtab = at(im, strtab, d->strsz, 1);
 	if (d->symtab == NOT_FOUND || d->strtab == NOT_FOUND)
 		return false;
 	d->versym = NOT_FOUND;
 	if (versym) {
-		d->versym = AT(im, versym, ElfW(Half), d->nsyms);
-		d->verdef = verdef ? AT(im, verdef, ElfW(Verdef), 1) : NOT_FOUND;
+		d->versym = AT(im, versym, elf_half, d->nsyms);
+		d->verdef = verdef ? AT(im, verdef, elf_verdef, 1) : NOT_FOUND;
 		if (d->versym == NOT_FOUND || d->verdef == NOT_FOUND)
 			return false;
 	}
@@ -278,13 +288,13 @@ static bool read_dynamic(const struct image *im, uint64_t vaddr, size_t size,
 static bool version_is(const struct image *im, const struct dyn *d,
 		       unsigned int ndx, const char *want)
 {
-	const ElfW(Verdef) *vd;
-	const ElfW(Verdaux) *aux;
+	const elf_verdef *vd;
+	const elf_verdaux *aux;
 	size_t off = d->verdef, aux_off;
 	unsigned int i;
 
 	for (i = 0; i < d->verdefnum && i < VDSO_MAX_VERDEFS; i++) {
-		if (!in_load(im, off, sizeof(*vd), _Alignof(ElfW(Verdef))))
+		if (!in_load(im, off, sizeof(*vd), _Alignof(elf_verdef)))
 			return false;
 		vd = PTR(im, off);
 		if (vd->vd_version != VER_DEF_CURRENT)
@@ -294,7 +304,7 @@ static bool version_is(const struct image *im, const struct dyn *d,
 				return false;
 			aux_off = off + vd->vd_aux;
 			if (!in_load(im, aux_off, sizeof(*aux),
-				     _Alignof(ElfW(Verdaux))))
+				     _Alignof(elf_verdaux)))
 				return false;
 			aux = PTR(im, aux_off);
 			return str_is(im, d, aux->vda_name, want);
@@ -310,10 +320,11 @@ void *ionclock_vdso_lookup(const void *image, size_t len, const char *name,
 			   const char *version)
 {
 	struct image im = { .base = image, .len = len ? len : VDSO_HEADER_LEN };
-	const ElfW(Sym) *sym;
+	const elf_sym *sym;
 	uint64_t dyn_vaddr = 0;
 	size_t dyn_size, i, off;
 	struct dyn d = { 0 };
+	const elf_half *versym;
 
 	if (!image || !read_headers(&im, &dyn_vaddr, &dyn_size))
 		return NULL;
@@ -329,10 +340,9 @@ void *ionclock_vdso_lookup(const void *image, size_t len, const char *name,
 		     ELF64_ST_BIND(sym->st_info) != STB_WEAK) ||
 		    sym->st_shndx == SHN_UNDEF || !str_is(&im, &d, sym->st_name, name))
 			continue;
+		versym = PTR(&im, d.versym);
 		if (d.versym != NOT_FOUND &&
-		    !version_is(&im, &d, ((const ElfW(Half) *)
-					  PTR(&im, d.versym))[i] & 0x7fff,
-				version))
+		    !version_is(&im, &d, versym[i] & 0x7fff, version))
 			continue;
 		off = at(&im, sym->st_value, 1, 1);
 		return off == NOT_FOUND ? NULL : (void *)PTR(&im, off);
