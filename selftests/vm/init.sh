@@ -186,7 +186,7 @@ fi
 # then the system clock and the PHC stepped under a stamping program
 # (preload_steps_test).  The PHC is set 10^6 s ahead of the system clock
 # before the module loads, so that ionclock's UTC cannot pass for the
-# system's; then it is put back.
+# system's; then it is put back.  Then a page with no time, on fakephc.
 preload_stage() {
 	check "set the igb PHC 10^6 s ahead of the system clock" \
 		phc_ctl -q "$igb_ptp" set $(($(date +%s) + 1000000))
@@ -196,13 +196,52 @@ preload_stage() {
 	check "unload" unload
 	check "the igb PHC back on the system clock" \
 		phc_ctl -q "$igb_ptp" -- freq 0 set
+	# A page with no time: fakephc fails every read, so the module never
+	# publishes.  Then it gets time while a program runs, 37 s behind the
+	# system clock (the fake PHC starts at CLOCK_TAI, which is the
+	# system's UTC here, less the offset 37): that program's clock must
+	# stand still, not go back.
+	check "load fakephc, failing every read" \
+		insmod /modules/fakephc.ko fail_all=1
+	fake_ptp=$(find_fake)
+	check "load on it: the page has no time" \
+		sh -c "insmod /modules/ionclock.ko phc=$fake_ptp && ! ionclockctl read"
+	check "no time on the page: date under the drop-in is the system's" \
+		preload_reads_system
+	check "time arrives mid-run, 37 s behind: the clock holds, never back" \
+		preload_switch_holds
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
 }
 
-# run.sh <series> preload: that stage alone.
-if [ "$mode" = preload ]; then
-	preload_stage
-	finish
-fi
+preload_env="LD_PRELOAD=/tests/libionclock-preload.so IONCLOCK_PRELOAD_TAI_OFFSET=37"
+
+preload_reads_system() {
+	b=$(date +%s)
+	got=$(env $preload_env timeout 30 /usr/bin/date +%s) || return 1
+	a=$(date +%s)
+	echo "system $b <= date under the drop-in $got <= system $a"
+	[ "$b" -le "$got" ] && [ "$got" -le "$a" ]
+}
+
+preload_switch_holds() {
+	s0=$(date +%s)
+	env $preload_env timeout 60 /tests/preload_stamp_prog 8 >/tmp/stamp &
+	p=$!
+	sleep 3
+	echo 0 >/sys/module/fakephc/parameters/fail_all
+	wait $p || return 1
+	s1=$(date +%s)
+	cat /tmp/stamp
+	ionclockctl read || return 1
+	last=$(sed -n 's/^last_realtime_ns //p' /tmp/stamp)
+	echo "system $s0 .. $s1, last stamp $((last / 1000000000))"
+	grep -qx 'back_clock_gettime 0' /tmp/stamp &&
+	grep -qx 'back_gettimeofday 0' /tmp/stamp &&
+	grep -qx 'back_time 0' /tmp/stamp &&
+	[ $((last / 1000000000)) -ge "$s0" ] &&
+	[ $((last / 1000000000)) -le $((s1 - 3)) ]
+}
 
 # ---- Faults on demand: fakephc.ko (selftests/fakephc) is a PHC that
 # fails, drifts, steps, slows down and disappears when the test says so;
@@ -230,6 +269,12 @@ fault_stage() {
 	check "unload" unload
 	check "unload fakephc" rmmod fakephc
 }
+
+# run.sh <series> preload: the drop-in's stage alone.
+if [ "$mode" = preload ]; then
+	preload_stage
+	finish
+fi
 
 # make soak: the fault scenarios and the reloads only, each for
 # FAULT_SOAK_SECONDS.
