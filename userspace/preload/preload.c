@@ -215,7 +215,9 @@ static void say(const char *what, int err, const char *then)
 				err ? "; " : NULL, err ? then : NULL, "\n" };
 	unsigned int i;
 
+	/* A load first: this is on the read path while the page has no UTC. */
 	if (!__atomic_load_n(&verbose, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&warned, __ATOMIC_RELAXED) ||
 	    __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 		return;
 	for (i = 0; i < ARRAY_SIZE(parts); i++)
