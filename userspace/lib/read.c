@@ -58,11 +58,12 @@ enum { SNAP_BOUND = 1, SNAP_LEAP = 2, SNAP_STATUS = 4 };
 /*
  * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES.
  * @what says which fields beyond the mapping to copy; it is a constant at
- * each call site, so each read copies no more than it uses.
+ * each call site, so each read copies no more than it uses.  So is
+ * @counter_id, see below.
  */
 static __always_inline
-int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
-			      struct ionclock_snap *s, unsigned int what)
+int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
+			    struct ionclock_snap *s, unsigned int what)
 {
 	unsigned int tries;
 	uint32_t seq;
@@ -106,6 +107,22 @@ int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
 			return 0;
 	}
 	return -EBUSY;
+}
+
+/*
+ * One loop per counter: with the TSC's a constant, its loop holds no call
+ * (the MONOTONIC_RAW one calls clock_gettime()), so the fields it copies
+ * stay in registers instead of going to the stack around that call.
+ */
+static __always_inline
+int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
+			      struct ionclock_snap *s, unsigned int what)
+{
+#ifdef IONCLOCK_HAVE_TSC
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		return ionclock_page_snap_loop(p, IONCLOCK_COUNTER_TSC, s, what);
+#endif
+	return ionclock_page_snap_loop(p, counter_id, s, what);
 }
 
 int ionclock_page_snap(const struct ionclock_page *p, uint8_t counter_id,
