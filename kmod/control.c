@@ -44,6 +44,9 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg)
 	cfg.drift_ppb = pp->drift_ppb;
 	cfg.upstream_error_ns = pp->upstream_ns;
 	cfg.smear_window_s = idev->smear_window_s;
+	cfg.machine_id = idev->id_machine & IONCLOCK_ID_MACHINE_SET ?
+			 idev->id_machine & IONCLOCK_ID_MACHINE_MASK :
+			 IONCLOCK_MACHINE_ID_UNSET;
 	mutex_unlock(&idev->lock);
 	return copy_to_user(arg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
 }
@@ -77,6 +80,10 @@ static int check_config(const struct ionclock_config *cfg)
 	    cfg->upstream_error_ns > 1000000000000ULL)
 		return -ERANGE;
 	if ((set & IONCLOCK_CONFIG_SMEAR_WINDOW) && cfg->smear_window_s > 172800)
+		return -ERANGE;
+	if ((set & IONCLOCK_CONFIG_MACHINE_ID) &&
+	    cfg->machine_id > IONCLOCK_MACHINE_ID_MAX &&
+	    cfg->machine_id != IONCLOCK_MACHINE_ID_UNSET)
 		return -ERANGE;
 	return 0;
 }
@@ -139,6 +146,11 @@ long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg)
 		pp->upstream_ns = cfg.upstream_error_ns;
 	if (cfg.set & IONCLOCK_CONFIG_SMEAR_WINDOW)
 		idev->smear_window_s = cfg.smear_window_s;
+	/* ids.c reads it without the lock. */
+	if (cfg.set & IONCLOCK_CONFIG_MACHINE_ID)
+		WRITE_ONCE(idev->id_machine,
+			   cfg.machine_id == IONCLOCK_MACHINE_ID_UNSET ? 0 :
+			   IONCLOCK_ID_MACHINE_SET | (u32)cfg.machine_id);
 	/* Show the new bound and leap fields now, not at the next sample. */
 	ionclock_page_publish(idev);
 	mutex_unlock(&idev->lock);
