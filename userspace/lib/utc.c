@@ -94,6 +94,9 @@ int ionclock_gettime(struct ionclock *c, int clock, struct timespec *ts,
 		if (!(s.flags & IONCLOCK_FLAG_VALID))
 			return -EAGAIN;
 		t = (int64_t)ionclock_snap_time(&s);
+		err = ionclock_bound_check(c, &s, (uint64_t)t);
+		if (err)
+			return err;
 		flags = s.flags;
 		leap = s.leap;
 	} else {
