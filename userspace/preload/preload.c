@@ -55,6 +55,7 @@ static struct {
 	bool verbose;
 	bool tai_offset_set;
 	long long tai_offset_s;
+	bool fail_closed;	/* IONCLOCK_PRELOAD_MAX_BOUND_NS is set */
 	int warned;		/* atomic: the one stderr line is out */
 	struct ionclock dev;
 	clock_gettime_fn clock_gettime;
@@ -140,6 +141,57 @@ static void read_env(void)
 	}
 }
 
+/* ---- Fail closed (IONCLOCK_PRELOAD_MAX_BOUND_NS): see the README. */
+
+static bool max_bound_env(void)
+{
+	const char *v = getenv("IONCLOCK_PRELOAD_MAX_BOUND_NS");
+
+	return v && *v;
+}
+
+/* A malformed value refuses every interposed read: 1 ns admits none. */
+static void read_max_bound(void)
+{
+	uint64_t ns = 1;
+
+	pl.fail_closed = max_bound_env();
+	if (pl.fail_closed &&
+	    ionclock_parse_max_bound(getenv("IONCLOCK_PRELOAD_MAX_BOUND_NS"),
+				     &ns))
+		say("IONCLOCK_PRELOAD_MAX_BOUND_NS", 0,
+		    "not a number of ns: every ionclock read fails");
+	if (pl.have_dev && pl.fail_closed)
+		ionclock_set_max_bound(&pl.dev, (int64_t)ns);
+}
+
+/*
+ * ionclock could not give the time (@err from ionclock_clock()): with a
+ * maximum bound the call fails with EAGAIN rather than fall back to the
+ * system clock, which may be behind a time this process has already seen.
+ * -ENOENT is a clock the drop-in leaves alone.
+ */
+static bool refused(int err)
+{
+	if (!pl.fail_closed || err == -ENOENT)
+		return false;
+	say("no ionclock time within IONCLOCK_PRELOAD_MAX_BOUND_NS", -err,
+	    "the call fails with EAGAIN");
+	errno = EAGAIN;
+	return true;
+}
+
+/* Before set-up is done: refuse what it will interpose, if it will fail closed. */
+static bool refused_early(clockid_t id)
+{
+	if (!max_bound_env() || (id != CLOCK_REALTIME && id != CLOCK_TAI))
+		return false;
+	errno = EAGAIN;
+	return true;
+}
+
+/* ---- */
+
 static void setup(void)
 {
 	const char *path;
@@ -159,7 +211,10 @@ static void setup(void)
 	err = ionclock_init(&pl.dev, path);
 	pl.have_dev = !err;
 	if (err)
-		say(path, -err, "using the system clock");
+		say(path, -err, max_bound_env() ?
+		    "IONCLOCK_PRELOAD_MAX_BOUND_NS: the clocks fail with EAGAIN" :
+		    "using the system clock");
+	read_max_bound();
 }
 
 /*
@@ -242,10 +297,15 @@ static int ionclock_clock(clockid_t id, struct timespec *ts)
 static int interposed_clock_gettime(clockid_t id, struct timespec *ts,
 				    bool time64)
 {
+	int err;
+
 	if (!setup_done())
-		return sys_clock_gettime(id, ts);
-	if (!ionclock_clock(id, ts))
+		return refused_early(id) ? -1 : sys_clock_gettime(id, ts);
+	err = ionclock_clock(id, ts);
+	if (!err)
 		return 0;
+	if (refused(err))
+		return -1;
 	return time64 ? pl.clock_gettime64(id, ts) : pl.clock_gettime(id, ts);
 }
 
@@ -264,6 +324,7 @@ EXPORT int gettimeofday(struct timeval *restrict tv_arg, void *restrict tz)
 {
 	struct timeval *tv = tv_arg;
 	struct timespec ts;
+	int err;
 
 	/*
 	 * glibc declares tv non-null, but the system call takes NULL and
@@ -271,8 +332,12 @@ EXPORT int gettimeofday(struct timeval *restrict tv_arg, void *restrict tz)
 	 */
 	__asm__("" : "+r" (tv));
 	if (!setup_done())
-		return sys_gettimeofday(tv, tz);
-	if (!tv || ionclock_clock(CLOCK_REALTIME, &ts))
+		return tv && refused_early(CLOCK_REALTIME) ? -1 :
+		       sys_gettimeofday(tv, tz);
+	err = tv ? ionclock_clock(CLOCK_REALTIME, &ts) : -ENOENT;
+	if (err && refused(err))
+		return -1;
+	if (err)
 		return pl.gettimeofday(tv, tz);
 	/* The obsolete time zone, if asked for, from the real function. */
 	if (tz && pl.gettimeofday(NULL, tz))
@@ -285,10 +350,14 @@ EXPORT int gettimeofday(struct timeval *restrict tv_arg, void *restrict tz)
 EXPORT time_t time(time_t *t)
 {
 	struct timespec ts;
+	int err;
 
 	if (!setup_done())
-		return sys_time(t);
-	if (ionclock_clock(CLOCK_REALTIME, &ts))
+		return refused_early(CLOCK_REALTIME) ? (time_t)-1 : sys_time(t);
+	err = ionclock_clock(CLOCK_REALTIME, &ts);
+	if (err && refused(err))
+		return (time_t)-1;
+	if (err)
 		return pl.time(t);
 	if (t)
 		*t = ts.tv_sec;
@@ -297,11 +366,19 @@ EXPORT time_t time(time_t *t)
 
 EXPORT int timespec_get(struct timespec *ts, int base)
 {
-	if (!setup_done() || !pl.timespec_get)
+	int err;
+
+	if (!setup_done() || !pl.timespec_get) {
+		if (base == TIME_UTC && refused_early(CLOCK_REALTIME))
+			return 0;
 		return base == TIME_UTC && !sys_clock_gettime(CLOCK_REALTIME, ts) ?
 		       base : 0;
-	if (base == TIME_UTC && !ionclock_clock(CLOCK_REALTIME, ts))
+	}
+	err = base == TIME_UTC ? ionclock_clock(CLOCK_REALTIME, ts) : -ENOENT;
+	if (!err)
 		return base;
+	if (refused(err))
+		return 0;
 	return pl.timespec_get(ts, base);
 }
 
