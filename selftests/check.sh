@@ -5,7 +5,7 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
-#            metrics | style
+#            metrics | ops | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
@@ -105,6 +105,8 @@ all)
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
 	run_script ctl selftests/ctl_test.sh
+	# The alert rules and the dashboard against the exporter.
+	run_script ops selftests/ops_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -137,6 +139,9 @@ debug)
 	;;
 metrics)
 	run_script metrics selftests/metrics_test.sh
+	;;
+ops)
+	run_script ops selftests/ops_test.sh
 	;;
 style)
 	run_style
