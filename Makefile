@@ -10,7 +10,9 @@
 #                        whose TSC is steady: selftests/vm/run.sh)
 #   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,
 #                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
-#   make demo            boot a VM with an igb NIC and show ionclock live
+#   make demo            boot a VM with an igb NIC, show ionclock live, and
+#                        draw build/demo/ionclock-demo.png from a recording
+#                        through a system clock and a PHC step
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
@@ -65,6 +67,7 @@ check-debug:
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
+	selftests/vm/demo-plot.sh build/vm-$(KERNEL)/console.log build/demo
 
 bench: deps selftests
 	$(MAKE) -C userspace/bench run KERNEL=$(KERNEL)
@@ -91,6 +94,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ionclock
+# The alert rules and the dashboard, for Prometheus's rule_files and
+# Grafana's import.
+DATADIR ?= $(PREFIX)/share/ionclock
 # Where udev reads rules: not under PREFIX, which udev would never look in.
 UDEVDIR ?= /lib/udev
 # updates/ takes precedence over the kernel's own modules in depmod's search.
@@ -122,6 +128,11 @@ install-userspace: userspace
 		$(DESTDIR)$(UDEVDIR)/rules.d/
 	install -m 644 packaging/modprobe.d/ionclock.conf \
 		$(DESTDIR)$(DOCDIR)/modprobe.d/
+	install -d $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana
+	install -m 644 packaging/prometheus/ionclock.rules.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/
+	install -m 644 packaging/grafana/ionclock-dashboard.json \
+		$(DESTDIR)$(DATADIR)/grafana/
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod/ionclock.ko*
@@ -131,7 +142,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man3/libionclock.3 \
 		$(DESTDIR)$(MANDIR)/man8/ionclockctl.8 \
 		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # The tree DKMS builds from: just what the module needs.
 dkms-src:
@@ -152,7 +163,8 @@ dkms-uninstall:
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(TOP) clean 2>/dev/null
 	$(MAKE) -C userspace clean
-	rm -rf build/selftests build/vm-* build/results build/install build/bench
+	rm -rf build/selftests build/vm-* build/results build/install build/bench \
+		build/demo
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
 	check-bound check-debug demo \

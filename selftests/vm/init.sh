@@ -239,7 +239,7 @@ fi
 # (selftests/demo-plot.sh): the system clock is stepped 2 s back and the
 # PHC 1 s back while it records, and ionclock goes on forward.
 if [ "$mode" = demo ]; then
-	phc_ctl "$igb_ptp" -- adj 37 >/dev/null
+	phc_ctl "$igb_ptp" -- set adj 37 >/dev/null
 	load phc="$igb"
 	ionclockctl waitsync --timeout 60
 	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
@@ -369,10 +369,12 @@ check "unload" unload
 
 # ---- Operations: ordered IDs, waitsync, the system clock's offset,
 # record, and the metrics for the host's Prometheus and dashboard checks
-# (selftests/metrics_test.sh).  QEMU starts the igb PHC at UTC: +37 s puts
-# it on TAI, and with a leap table ionclock's UTC is the system clock's
-# again, so every metric is there and the system clock's offset is small.
-check "put the igb PHC on TAI (+37 s)" phc_ctl "$igb_ptp" -- adj 37
+# (selftests/metrics_test.sh).  The PHC is set to the system clock (QEMU
+# starts it there, and control_test stepped it days ahead), then +37 s puts
+# it on TAI: with a leap table ionclock's UTC is the system clock's again,
+# so every metric is there and the system clock's offset is small.
+check "put the igb PHC on TAI (system clock + 37 s)" \
+	phc_ctl "$igb_ptp" -- set adj 37
 check "load for operations" load phc="$igb"
 check "ionclockctl waitsync: exit 0 once tracking" \
 	ionclockctl waitsync --timeout 60
@@ -427,7 +429,7 @@ echo "ionclock-metrics-begin $series"
 cat /tmp/textfile/ionclock.prom
 echo "ionclock-metrics-end $series"
 check "unload" unload
-check "put the igb PHC back (-37 s)" phc_ctl "$igb_ptp" -- adj -37
+check "put the igb PHC back on the system clock" phc_ctl "$igb_ptp" set
 
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.
 check "load with counter=monotonic_raw, phc=<index>" \
