@@ -75,7 +75,9 @@ static int record_row(struct ctl *ctl, void *arg)
 	field(rec->f, err != -EAGAIN && (!err || err == -ENODATA), t);
 	fprintf(rec->f, ",%s", state_name(pg.state));
 	field(rec->f, !err, latest - t);
-	field(rec->f, !phc_offset(ctl->c, &info, &pg, &off), off);
+	/* One call per statement: argument order is unspecified in C. */
+	ok = !phc_offset(ctl->c, &info, &pg, &off);
+	field(rec->f, ok, off);
 	ok = !system_clock_offset(ctl->c, &off, &half);
 	field(rec->f, ok, off);
 	field(rec->f, ok, half);
