@@ -107,6 +107,8 @@ all)
 	run_script ctl selftests/ctl_test.sh
 	# The alert rules and the dashboard against the exporter.
 	run_script ops selftests/ops_test.sh
+	# The drop-in's IONCLOCK_PRELOAD_MAX_BOUND_NS with no device.
+	run_script preload-closed selftests/preload_closed_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -142,6 +144,7 @@ metrics)
 	;;
 ops)
 	run_script ops selftests/ops_test.sh
+	run_script preload-closed selftests/preload_closed_test.sh
 	;;
 style)
 	run_style

@@ -417,6 +417,25 @@ record_csv() {
 	[ "$(head -n 1 /tmp/rec.csv)" = "mono_ns,tai_ns,state,bound_ns,phc_offset_ns,system_clock_offset_ns,system_clock_offset_uncertainty_ns,generation" ] &&
 	[ "$(grep -Ec '^[0-9]+,[0-9]+,tracking,[0-9]+,-?[0-9]+,-?[0-9]+,[0-9]+,[0-9]+$' /tmp/rec.csv)" = 5 ]
 }
+# The drop-in failing closed (IONCLOCK_PRELOAD_MAX_BOUND_NS) on a live
+# device: above the bound a real program gets an error, within it the time.
+preload_py() {
+	LD_PRELOAD=/tests/libionclock-preload.so IONCLOCK_PRELOAD_MAX_BOUND_NS=$1 \
+		/usr/bin/python3.11 -c 'import time; print(int(time.time()))'
+}
+preload_closed() {
+	! preload_py 1 2>/tmp/py && cat /tmp/py && grep -q BlockingIOError /tmp/py
+}
+preload_within() {
+	t=$(preload_py 1000000000) || return 1
+	now=$(date +%s)
+	echo "drop-in $t, system clock $now"
+	[ $((t - now)) -le 5 ] && [ $((now - t)) -le 5 ]
+}
+check "the drop-in with a 1 ns maximum bound: python's time.time() raises" \
+	preload_closed
+check "the drop-in with a 1 s maximum bound: python gets ionclock's UTC" \
+	preload_within
 check "ionclockctl id with no machine id fails, printing no ID" id_unset
 check "ionclockctl id 5000: increasing IDs once machine_id is set" ids_ordered
 check "ionclockctl waitsync --max-bound 1 --timeout 1 exits 1, saying why" \

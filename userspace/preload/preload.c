@@ -273,22 +273,27 @@ static int realtime_now(struct timespec *ts)
 	return err;
 }
 
-/* ionclock's reading for @id; non-zero: use the real clock. */
+/*
+ * ionclock's reading for @id; non-zero: use the real clock (-ENOENT: a
+ * clock the drop-in leaves alone, with or without a device).
+ */
 static int ionclock_clock(clockid_t id, struct timespec *ts)
 {
-	if (!pl.have_dev)
-		return -ENODEV;
 	switch (id) {
 	case CLOCK_REALTIME:
 		if (pl.realtime == REALTIME_OFF)
 			return -ENOENT;
-		return realtime_now(ts);
+		return pl.have_dev ? realtime_now(ts) : -ENODEV;
 	case CLOCK_TAI:
-		return ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL);
+		return pl.have_dev ?
+		       ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL) :
+		       -ENODEV;
 	case CLOCK_MONOTONIC:
 		if (!pl.monotonic_tai)
 			return -ENOENT;
-		return ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL);
+		return pl.have_dev ?
+		       ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL) :
+		       -ENODEV;
 	default:
 		return -ENOENT;
 	}
