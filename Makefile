@@ -4,6 +4,8 @@
 #   make                 module (against KERNELDIR) and userspace
 #   make check           everything below, ending in one "N passed, N failed" line
 #   make check-unit      host-only unit tests (no VM)
+#   make check-ops       the alert rules and dashboard against the exporter,
+#                        and the drop-in failing closed (host, no VM)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest
@@ -55,6 +57,9 @@ check-unit:
 
 check-kunit:
 	selftests/check.sh kunit
+
+check-ops:
+	selftests/check.sh ops
 
 check-vm:
 	selftests/check.sh vm $(KERNEL)
@@ -166,7 +171,7 @@ clean:
 	rm -rf build/selftests build/vm-* build/results build/install build/bench \
 		build/demo
 
-.PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
+.PHONY: all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
 	check-bound check-debug demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
