@@ -12,6 +12,8 @@
 #                        whose TSC is steady: selftests/vm/run.sh)
 #   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,
 #                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
+#   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
+#                        kernel (FUZZ_IOCTLS, default 1000000)
 #   make demo            boot a VM with an igb NIC, show ionclock live, and
 #                        draw build/demo/ionclock-demo.png from a recording
 #                        through a system clock and a PHC step
@@ -69,6 +71,9 @@ check-bound:
 
 check-debug:
 	selftests/check.sh debug
+
+check-fuzz:
+	selftests/check.sh fuzz
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
@@ -172,7 +177,7 @@ clean:
 		build/demo
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
-	check-bound check-debug demo \
+	check-bound check-debug check-fuzz demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall
