@@ -9,6 +9,8 @@ set datafile missing "?"
 set multiplot layout 2,1 title "ionclock through a system clock step (-2 s) and a PHC step (-1 s)"
 set key top right
 set grid
+# Room above and below, so that ionclock's flat line is not on the border.
+set offsets graph 0, graph 0, graph 0.08, graph 0.08
 set xlabel "time since the recording began (s)"
 set ylabel "drift from CLOCK\\_MONOTONIC (ms)"
 plot data using 1:3 with lines lw 2 lc rgb "#d62728" title "PHC (/dev/ptpN)", \
