@@ -7,7 +7,7 @@ set terminal pngcairo size 1100,800 font ",11"
 set output out
 set datafile missing "?"
 set multiplot layout 2,1 title "ionclock through a system clock step (-2 s) and a PHC step (-1 s)"
-set key top right
+set key bottom left
 set grid
 # Room above and below, so that ionclock's flat line is not on the border.
 set offsets graph 0, graph 0, graph 0.08, graph 0.08
