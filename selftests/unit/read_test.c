@@ -420,6 +420,88 @@ static void test_open(struct unit *u)
 	ionclock_close(NULL);
 }
 
+/* ---- a maximum bound on the handle fails closed */
+
+static void test_max_bound(struct unit *u)
+{
+	const u32 valid = IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
+	struct ionclock_page *p = page_new(IONCLOCK_COUNTER_MONOTONIC_RAW);
+	struct ionclock c = { .fd = -1, .counter_id = p->counter_id,
+			      .page = p };
+	int64_t t = -1, earliest = -1, latest = -1;
+	struct ionclock_engine e;
+	struct timespec ts = { -1, -1 };
+	uint64_t ns = 0;
+	int fds[2], err;
+
+	engine_new(&e);
+	feed(&e, raw_ns(), 0, 16, 500);
+	page_publish(p, &e);
+	/* The bound is about 1.5 us here (see test_engine_page). */
+	UNIT_EXPECT(u, ionclock_set_max_bound(&c, 100) == 0, "set 100");
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND && t == -1, "now: %d, %lld",
+		    err, (long long)t);
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND && t == -1 && earliest == -1,
+		    "bounded: %d", err);
+	err = ionclock_gettime(&c, IONCLOCK_TAI, &ts, NULL);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND && ts.tv_sec == -1,
+		    "gettime: %d", err);
+	err = ionclock_after(&c, 0);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND, "after: %d", err);
+
+	UNIT_EXPECT(u, ionclock_set_max_bound(&c, 1000000) == 0, "set 1 ms");
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == 0 && latest - t <= 1000000, "within: %d", err);
+
+	/* No bound published is not within any maximum. */
+	p->flags &= ~IONCLOCK_FLAG_BOUND_VALID;
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND, "no bound: %d", err);
+	UNIT_EXPECT(u, ionclock_set_max_bound(&c, 0) == 0, "set 0");
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == 0, "0 lifts the limit: %d", err);
+	UNIT_EXPECT(u, ionclock_set_max_bound(&c, -1) == -EINVAL, "negative");
+
+	/* The read() fallback and ionclock_unique() check the reading's bound. */
+	if (pipe(fds))
+		abort();
+	c.fd = fds[0];
+	p->flags = valid;
+	p->seq_count = 7;
+	ionclock_set_max_bound(&c, 50);
+	pipe_reading(fds[1], 1005, 900, 1105, valid);
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND, "fallback, bound 100: %d",
+		    err);
+	ionclock_set_max_bound(&c, 100);
+	pipe_reading(fds[1], 1005, 900, 1105, valid);
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == 0 && t == 1000, "fallback at the limit: %d", err);
+	ionclock_set_max_bound(&c, 99);
+	pipe_reading(fds[1], 1005, 900, 1105, valid);
+	err = ionclock_unique(&c, &t);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND, "unique: %d", err);
+	close(fds[1]);
+	close(fds[0]);
+
+	UNIT_EXPECT(u, strcmp(ionclock_strerror(-IONCLOCK_EBOUND),
+			      ionclock_strerror(-ENODATA)) &&
+		    strstr(ionclock_strerror(-IONCLOCK_EBOUND), "maximum"),
+		    "message: %s", ionclock_strerror(-IONCLOCK_EBOUND));
+	/* The drop-in's IONCLOCK_PRELOAD_MAX_BOUND_NS. */
+	UNIT_EXPECT(u, !ionclock_parse_max_bound("250000", &ns) && ns == 250000,
+		    "parse 250000: %llu", (unsigned long long)ns);
+	UNIT_EXPECT(u, ionclock_parse_max_bound("0", &ns) == -EINVAL &&
+		    ionclock_parse_max_bound("", &ns) == -EINVAL &&
+		    ionclock_parse_max_bound("12us", &ns) == -EINVAL &&
+		    ionclock_parse_max_bound("-5", &ns) == -EINVAL &&
+		    ionclock_parse_max_bound("99999999999999999999", &ns) ==
+		    -ERANGE, "bad values refused");
+	page_free(p);
+}
+
 const struct unit_case unit_read_cases[] = {
 	{ "read: the page gives the engine's time, without read()",
 	  test_engine_page },
@@ -433,5 +515,6 @@ const struct unit_case unit_read_cases[] = {
 	{ "read: the TSC counter reads the TSC", test_tsc },
 #endif
 	{ "read: open refuses what is not an ionclock device", test_open },
+	{ "read: a maximum bound on the handle fails closed", test_max_bound },
 	{ NULL, NULL },
 };

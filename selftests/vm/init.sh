@@ -384,23 +384,35 @@ if [ "$mode" = bound ]; then
 	finish
 fi
 
+# make demo: ionclock live, and a recording for the host's picture
+# (selftests/demo-plot.sh): the system clock is stepped 2 s back and the
+# PHC 1 s back while it records, and ionclock goes on forward.
 if [ "$mode" = demo ]; then
+	phc_ctl "$igb_ptp" -- set adj 37 >/dev/null
 	load phc="$igb"
-	sleep 3
+	ionclockctl waitsync --timeout 60
+	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
+	ionclockctl leap load /tmp/leap-seconds.list >/dev/null
 	echo "\$ ionclockctl status"
 	if ionclockctl status | tee /tmp/status; then
 		grep -qx "state tracking" /tmp/status && pass=1
 	fi
 	echo
-	echo "live readings, seconds:  ionclock (TAI)  |  PHC read directly (phc_ctl)  |  system clock"
-	for i in 1 2 3 4 5; do
-		t=$(ionclockctl read | awk '{ print $2 }')
-		phc=$(phc_ctl "$igb_ptp" get 2>/dev/null |
-		      sed -n 's/.*clock time is \([0-9.]*\).*/\1/p')
-		sys=$(cut -d' ' -f1 /proc/uptime)
-		echo "  ${t%?????????}.${t#${t%?????????}}  |  $phc  |  $(date +%s) (uptime $sys)"
-		sleep 1
-	done
+	echo "\$ ionclockctl record /tmp/demo.csv 0.25 160   (40 s)"
+	ionclockctl record /tmp/demo.csv 0.25 160 &
+	rec=$!
+	sleep 10
+	echo "\$ date -s @\$((\$(date +%s) - 2))   # the system clock 2 s back"
+	/usr/bin/date -s "@$(($(/usr/bin/date +%s) - 2))" >/dev/null
+	sleep 10
+	echo "\$ phc_ctl $igb_ptp -- adj -1   # the PHC 1 s back"
+	phc_ctl "$igb_ptp" -- adj -1
+	sleep 5
+	ionclockctl watch 1 3
+	wait $rec || pass=0
+	echo "ionclock-demo-begin"
+	cat /tmp/demo.csv
+	echo "ionclock-demo-end"
 	echo
 	echo "\$ dmesg | grep ionclock"
 	dmesg | grep ionclock
@@ -420,6 +432,8 @@ if [ "$mode" = bench ]; then
 	# A leap table, so that ionclock_gettime(UTC) has an offset to apply.
 	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
 	ionclockctl leap load /tmp/leap-seconds.list
+	# A machine id, so that ionclock_id() is timed too.
+	ionclockctl config machine_id 1 >/dev/null
 	ionclockctl status
 	# The drop-in's clock_gettime() next to glibc's, and its set-up.
 	ionclockctl bench && preload_vm_bench && pass=1
@@ -497,9 +511,6 @@ check "ionclockctl watch 0.2 3 prints 3 lines, tracking, with a bound" \
 check "ionclockctl watch ends cleanly on SIGINT" watch_sigint
 check "ionclockctl prometheus writes the textfile, and nothing else" \
 	prom_file
-echo "ionclock-metrics-begin $series"
-cat /tmp/textfile/ionclock.prom
-echo "ionclock-metrics-end $series"
 check "ionclockctl rejects an unknown command with exit 2" \
 	sh -c 'ionclockctl frobnicate; [ $? = 2 ]'
 check "unload" unload
@@ -530,6 +541,89 @@ check "ionclockctl config sets the upstream error" \
 check "ionclockctl config refuses poll_ms 5 with exit 2" \
 	sh -c 'ionclockctl config poll_ms 5; [ $? = 2 ]'
 check "unload" unload
+
+# ---- Operations: ordered IDs, waitsync, the system clock's offset,
+# record, and the metrics for the host's Prometheus and dashboard checks
+# (selftests/metrics_test.sh).  The PHC is set to the system clock (QEMU
+# starts it there, and control_test stepped it days ahead), then +37 s puts
+# it on TAI: with a leap table ionclock's UTC is the system clock's again,
+# so every metric is there and the system clock's offset is small.
+check "put the igb PHC on TAI (system clock + 37 s)" \
+	phc_ctl "$igb_ptp" -- set adj 37
+check "load for operations" load phc="$igb"
+check "ionclockctl waitsync: exit 0 once tracking" \
+	ionclockctl waitsync --timeout 60
+make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
+check "load a leap table" ionclockctl leap load /tmp/leap-seconds.list
+suite ids ids_test
+id_unset() {
+	ionclockctl id 3 >/tmp/ids 2>/tmp/ids.err
+	rc=$?
+	cat /tmp/ids.err
+	[ "$rc" = 1 ] && [ ! -s /tmp/ids ] && grep -q "no machine id set" /tmp/ids.err
+}
+ids_ordered() {
+	ionclockctl config machine_id 5 >/dev/null &&
+	ionclockctl id 5000 >/tmp/ids || return 1
+	[ "$(wc -l </tmp/ids)" = 5000 ] &&
+	# As digit strings: awk's numbers would lose the IDs' low bits.
+	awk '$1 != "id" || length($2) < length(prev) ||
+	     (length($2) == length(prev) && ($2 "") <= (prev "")) { exit 1 }
+	     { prev = $2 }' /tmp/ids &&
+	ionclockctl config machine_id unset | grep -qx "machine_id -"
+}
+waitsync_timeout() {
+	ionclockctl waitsync --max-bound 1 --timeout 1 2>/tmp/ws
+	rc=$?
+	cat /tmp/ws
+	[ "$rc" = 1 ] && grep -q "not synchronized after 1 s: error bound [0-9]* ns above --max-bound 1 ns" /tmp/ws
+}
+system_offset() {
+	ionclockctl status >/tmp/status || return 1
+	grep system_clock_offset /tmp/status
+	off=$(awk '$1 == "system_clock_offset_ns" { print $2 }' /tmp/status)
+	unc=$(awk '$1 == "system_clock_offset_uncertainty_ns" { print $2 }' /tmp/status)
+	[ -n "$off" ] && [ "$off" != - ] && [ "${unc:-0}" -gt 0 ] &&
+	[ "${off#-}" -lt 1000000000 ]
+}
+record_csv() {
+	ionclockctl record /tmp/rec.csv 0.2 5 || return 1
+	cat /tmp/rec.csv
+	[ "$(head -n 1 /tmp/rec.csv)" = "mono_ns,tai_ns,state,bound_ns,phc_offset_ns,system_clock_offset_ns,system_clock_offset_uncertainty_ns,generation" ] &&
+	[ "$(grep -Ec '^[0-9]+,[0-9]+,tracking,[0-9]+,-?[0-9]+,-?[0-9]+,[0-9]+,[0-9]+$' /tmp/rec.csv)" = 5 ]
+}
+# The drop-in failing closed (IONCLOCK_PRELOAD_MAX_BOUND_NS) on a live
+# device: above the bound a real program gets an error, within it the time.
+preload_py() {
+	LD_PRELOAD=/tests/libionclock-preload.so IONCLOCK_PRELOAD_MAX_BOUND_NS=$1 \
+		/usr/bin/python3.11 -c 'import time; print(int(time.time()))'
+}
+preload_closed() {
+	! preload_py 1 2>/tmp/py && cat /tmp/py && grep -q BlockingIOError /tmp/py
+}
+preload_within() {
+	t=$(preload_py 1000000000) || return 1
+	now=$(date +%s)
+	echo "drop-in $t, system clock $now"
+	[ $((t - now)) -le 5 ] && [ $((now - t)) -le 5 ]
+}
+check "the drop-in with a 1 ns maximum bound: python's time.time() raises" \
+	preload_closed
+check "the drop-in with a 1 s maximum bound: python gets ionclock's UTC" \
+	preload_within
+check "ionclockctl id with no machine id fails, printing no ID" id_unset
+check "ionclockctl id 5000: increasing IDs once machine_id is set" ids_ordered
+check "ionclockctl waitsync --max-bound 1 --timeout 1 exits 1, saying why" \
+	waitsync_timeout
+check "ionclockctl status: the system clock's offset, with its uncertainty" \
+	system_offset
+check "ionclockctl record writes a header and 5 rows" record_csv
+check "ionclockctl prometheus with every metric" prom_file
+echo "ionclock-metrics-begin $series"
+cat /tmp/textfile/ionclock.prom
+echo "ionclock-metrics-end $series"
+check "unload" unload
+check "put the igb PHC back on the system clock" phc_ctl "$igb_ptp" set
 
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.
 check "load with counter=monotonic_raw, phc=<index>" \

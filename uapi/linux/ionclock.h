@@ -260,6 +260,10 @@ struct ionclock_reading {
  * @upstream_error_ns: the PHC's own error against its reference, as the
  *	PTP servo's owner reports it, 0 .. 10^12 ns; added to the bound
  * @smear_window_s: length of the UTC smear, 0 (none) .. 172800 s
+ * @machine_id: this host's number in the IDs of IONCLOCK_IOC_NEXT_ID,
+ *	0 .. IONCLOCK_MACHINE_ID_MAX, or IONCLOCK_MACHINE_ID_UNSET (the
+ *	default after load, which refuses ID requests until it is set).
+ *	Each host that hands out IDs needs a number of its own.
  * @reserved: must be 0
  *
  * Changing anything needs CAP_SYS_TIME; an out-of-range value fails the
@@ -278,7 +282,8 @@ struct ionclock_config {
 #define IONCLOCK_CONFIG_DRIFT		(1u << 5)
 #define IONCLOCK_CONFIG_UPSTREAM_ERROR	(1u << 6)
 #define IONCLOCK_CONFIG_SMEAR_WINDOW	(1u << 7)
-#define IONCLOCK_CONFIG_ALL		0xffu
+#define IONCLOCK_CONFIG_MACHINE_ID	(1u << 8)
+#define IONCLOCK_CONFIG_ALL		0x1ffu
 	__u32 poll_ms;
 	__u32 max_slew_ppb;
 	__u64 step_threshold_ns;
@@ -287,7 +292,10 @@ struct ionclock_config {
 	__u32 drift_ppb;
 	__u32 smear_window_s;
 	__u64 upstream_error_ns;
-	__u64 reserved[6];
+	__u64 machine_id;
+#define IONCLOCK_MACHINE_ID_MAX		1023
+#define IONCLOCK_MACHINE_ID_UNSET	(~0ULL)
+	__u64 reserved[5];
 };
 
 #define IONCLOCK_MAX_LEAPS	64
@@ -325,10 +333,64 @@ struct ionclock_leap_table {
 	__u64 reserved[4];
 };
 
+/*
+ * ORDERED IDS
+ *
+ * IONCLOCK_IOC_NEXT_ID hands out 64-bit IDs that are unique across every
+ * process using the device and strictly increasing: a call that starts
+ * after another has returned gets IDs greater than all of that call's, in
+ * any process.  As unsigned 64-bit numbers:
+ *
+ *   bits 63..22  milliseconds since IONCLOCK_ID_EPOCH_TAI_S (42 bits, which
+ *                last until the year 2159)
+ *   bits 21..12  the machine id (struct ionclock_config @machine_id)
+ *   bits 11..0   a sequence number within the millisecond
+ *
+ * The millisecond is the device's TAI time, which never goes backward, read
+ * during the call; the epoch is 2020-01-01 00:00:00 TAI (on ionclock's
+ * scale, 1577836800 s after 1970-01-01 00:00:00 TAI; it is
+ * 2019-12-31 23:59:23 UTC).  TAI rather than UTC, so that a leap second
+ * neither repeats nor smears the time in an ID.  When the 4096 sequence
+ * numbers of a millisecond are used up the call sleeps until the next one:
+ * it never wraps and never reuses an ID.  IDs of different hosts (each with
+ * its own machine id) sort by time to within the hosts' error bounds.
+ * Each device allocates on its own: a host with several devices hands out
+ * IDs from one of them, or gives each its own machine id.
+ */
+#define IONCLOCK_ID_EPOCH_TAI_S		1577836800ULL
+#define IONCLOCK_ID_MS_SHIFT		22
+#define IONCLOCK_ID_MACHINE_SHIFT	12
+#define IONCLOCK_ID_SEQ_MASK		0xfffULL
+#define IONCLOCK_ID_MACHINE_MASK	0x3ffULL
+#define IONCLOCK_ID_MAX_COUNT		4096
+
+/**
+ * struct ionclock_id_request - the argument of IONCLOCK_IOC_NEXT_ID
+ * @flags: must be 0
+ * @count: on input, how many IDs are wanted, 1 .. IONCLOCK_ID_MAX_COUNT;
+ *	on output, how many were granted, 1 .. the input (all from one
+ *	millisecond, so fewer when its sequence numbers run out)
+ * @first_id: on output, the first ID; the IDs granted are @first_id,
+ *	@first_id + 1, ... @first_id + @count - 1
+ * @reserved: must be 0
+ *
+ * Needs no privilege.  Fails with -EADDRNOTAVAIL while the machine id is
+ * unset, -EAGAIN while the device has no valid time, -EOVERFLOW outside the
+ * 42 bits of milliseconds, -EINTR if a signal arrives while it waits for
+ * the next millisecond.
+ */
+struct ionclock_id_request {
+	__u32 flags;
+	__u32 count;
+	__u64 first_id;
+	__u64 reserved[2];
+};
+
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
 #define IONCLOCK_IOC_GET_CONFIG	_IOWR(IONCLOCK_IOC_MAGIC, 2, struct ionclock_config)
 #define IONCLOCK_IOC_SET_CONFIG	_IOW(IONCLOCK_IOC_MAGIC, 3, struct ionclock_config)
 #define IONCLOCK_IOC_GET_LEAPS	_IOWR(IONCLOCK_IOC_MAGIC, 4, struct ionclock_leap_table)
 #define IONCLOCK_IOC_SET_LEAPS	_IOW(IONCLOCK_IOC_MAGIC, 5, struct ionclock_leap_table)
+#define IONCLOCK_IOC_NEXT_ID	_IOWR(IONCLOCK_IOC_MAGIC, 8, struct ionclock_id_request)
 
 #endif /* _UAPI_LINUX_IONCLOCK_H */

@@ -844,7 +844,7 @@ int main(int argc, char **argv)
 	struct hist th1[OP_COUNT], th2[OP_COUNT];
 	double rate1[OP_COUNT] = { 0 }, rate2[OP_COUNT] = { 0 };
 	double steal2[OP_COUNT] = { 0 }, steal, load0, load;
-	const struct vm_row *vnow, *vmono, *vphc;
+	const struct vm_row *vnow, *vmono, *vphc, *vid, *vids, *vuniq;
 	struct vm_row vm[VM_MAX];
 	char cpu[128], cs[64], date[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1036,6 +1036,13 @@ int main(int argc, char **argv)
 			    vm[i].median, vm[i].p99,
 			    vm[i].median / vmono->median,
 			    vm[i].median / vnow->median);
+		vid = vm_find(vm, nvm, "ionclock_id");
+		vids = vm_find(vm, nvm, "ionclock_ids_x64");
+		vuniq = vm_find(vm, nvm, "ionclock_unique");
+		if (vid && vids && vuniq)
+			out("\nOrdered IDs against ionclock_unique (both machine-wide unique, both from the kernel): ionclock_id %.2fx; ionclock_ids in batches of 64, %.1f ns per ID, %.3fx.\n",
+			    vid->median / vuniq->median, vids->median / 64,
+			    vids->median / 64 / vuniq->median);
 	} else {
 		out("Not measured in this run (%s).\n",
 		    vm_log ? "the VM run left no read-cost lines" : "no --vm log given");

@@ -134,6 +134,7 @@ int ionclock_init(struct ionclock *c, const char *path)
 	if (err)
 		goto err_page;
 	c->counter_id = c->page->counter_id;
+	c->max_bound_ns = 0;
 	return 0;
 
 err_page:
@@ -211,6 +212,10 @@ const char *ionclock_strerror(int err)
 		return "no valid time yet (the PHC has not been sampled)";
 	case ENODATA:
 		return "no error bound or TAI - UTC offset published";
+	case IONCLOCK_EBOUND:
+		return "the clock's error bound is unknown or above the maximum set on this handle (ionclock_set_max_bound)";
+	case EADDRNOTAVAIL:
+		return "no machine id set on the device (ionclockctl config machine_id N, needs CAP_SYS_TIME)";
 	default:
 		/* Static English text: no locale, no allocation, any thread. */
 		return strerrordesc_np(err) ?: "unknown error";

@@ -24,10 +24,12 @@
 /* Read with READ_ONCE-style loads for the sequence count only. */
 #define IONCLOCK_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+/* @max_bound_ns: ionclock_set_max_bound()'s limit, 0 for none. */
 struct ionclock {
 	int fd;
 	uint8_t counter_id;
 	const struct ionclock_page *page;
+	uint64_t max_bound_ns;
 };
 
 /**
@@ -96,6 +98,24 @@ IONCLOCK_HIDDEN void ionclock_fini(struct ionclock *c);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_bound(const struct ionclock_snap *s,
 					     uint64_t tai_ns);
+IONCLOCK_HIDDEN int ionclock_parse_max_bound(const char *s, uint64_t *ns);
+
+/*
+ * Fail closed: -IONCLOCK_EBOUND when the handle has a maximum bound and the
+ * time read at @tai_ns has none published or one above it.  Inline, so that
+ * a handle without a limit pays one test of a field it already has in cache.
+ */
+static inline int ionclock_bound_check(const struct ionclock *c,
+				       const struct ionclock_snap *s,
+				       uint64_t tai_ns)
+{
+	if (!c->max_bound_ns)
+		return 0;
+	if (!(s->flags & IONCLOCK_FLAG_BOUND_VALID) ||
+	    ionclock_snap_bound(s, tai_ns) > c->max_bound_ns)
+		return -IONCLOCK_EBOUND;
+	return 0;
+}
 
 /* ns since the epoch (negative before it) as a normalised timespec. */
 static inline void ionclock_ns_to_timespec(int64_t ns, struct timespec *ts)

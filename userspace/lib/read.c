@@ -237,6 +237,9 @@ int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
 	if (!(r->flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	bound = r->latest_ns - r->tai_ns;
+	if (c->max_bound_ns && (!(r->flags & IONCLOCK_FLAG_BOUND_VALID) ||
+				bound > c->max_bound_ns))
+		return -IONCLOCK_EBOUND;
 	t = r->earliest_ns + bound;
 	*tai_ns = (int64_t)t;
 	if (!earliest)
@@ -251,12 +254,18 @@ int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
 int ionclock_now(struct ionclock *c, int64_t *tai_ns)
 {
 	struct ionclock_snap s;
+	uint64_t t;
+	int err;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
 		return ionclock_fallback(c, tai_ns, NULL, NULL, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
-	*tai_ns = (int64_t)ionclock_snap_time(&s);
+	t = ionclock_snap_time(&s);
+	err = ionclock_bound_check(c, &s, t);
+	if (err)
+		return err;
+	*tai_ns = (int64_t)t;
 	return 0;
 }
 
@@ -265,12 +274,16 @@ int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 {
 	struct ionclock_snap s;
 	uint64_t t, bound;
+	int err;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
 		return ionclock_fallback(c, tai_ns, earliest, latest, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	t = ionclock_snap_time(&s);
+	err = ionclock_bound_check(c, &s, t);
+	if (err)
+		return err;
 	*tai_ns = (int64_t)t;
 	if (!(s.flags & IONCLOCK_FLAG_BOUND_VALID))
 		return -ENODATA;
@@ -291,6 +304,36 @@ int ionclock_unique(struct ionclock *c, int64_t *tai_ns)
 		return err;
 	if (!(r.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
+	/* read() moves latest_ns along with tai_ns: the difference is the bound. */
+	if (c->max_bound_ns && (!(r.flags & IONCLOCK_FLAG_BOUND_VALID) ||
+				r.latest_ns - r.tai_ns > c->max_bound_ns))
+		return -IONCLOCK_EBOUND;
 	*tai_ns = (int64_t)r.tai_ns;
+	return 0;
+}
+
+int ionclock_set_max_bound(struct ionclock *c, int64_t max_bound_ns)
+{
+	if (max_bound_ns < 0)
+		return -EINVAL;
+	c->max_bound_ns = (uint64_t)max_bound_ns;
+	return 0;
+}
+
+/* A decimal number of ns, 1 .. INT64_MAX, as IONCLOCK_PRELOAD_MAX_BOUND_NS. */
+int ionclock_parse_max_bound(const char *s, uint64_t *ns)
+{
+	uint64_t v = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s || !v)
+		return -EINVAL;
+	*ns = v;
 	return 0;
 }

@@ -92,8 +92,16 @@ int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
 	struct ionclock_snap_leap leap;
 	struct ionclock_reading r;
 	struct ionclock_snap s;
+	int closed = c->max_bound_ns != 0;
 	uint32_t flags;
 	int err;
+
+	/*
+	 * Only a handle with a maximum bound copies the bound (and checks it);
+	 * the stores keep the compiler from seeing an uninitialised read.
+	 */
+	s.error_bound_ns = 0;
+	s.error_growth_frac32 = 0;
 
 	if (clock != IONCLOCK_TAI && clock != IONCLOCK_UTC &&
 	    clock != IONCLOCK_UTC_STRICT)
@@ -103,10 +111,15 @@ int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
 		if (err)
 			return err;
 		flags = 0;
-	} else if (!ionclock_page_snap_utc(c->page, c->counter_id, &s)) {
+	} else if (!(closed ?
+		     ionclock_page_snap_all(c->page, c->counter_id, &s) :
+		     ionclock_page_snap_utc(c->page, c->counter_id, &s))) {
 		if (!(s.flags & IONCLOCK_FLAG_VALID))
 			return -EAGAIN;
 		*tai_ns = (int64_t)ionclock_snap_time(&s);
+		err = ionclock_bound_check(c, &s, (uint64_t)*tai_ns);
+		if (err)
+			return err;
 		flags = s.flags;
 		leap = s.leap;
 	} else {
