@@ -118,6 +118,19 @@ struct ionclock_page {
 #define IONCLOCK_FLAG_BOUND_VALID	(1u << 3) /* error fields are filled */
 #define IONCLOCK_FLAG_TAI_OFFSET_VALID	(1u << 4) /* @tai_utc_offset_s is known */
 #define IONCLOCK_FLAG_LEAP_VALID	(1u << 5) /* leap fields are filled */
+/*
+ * A sample found the PHC outside the bound published for its moment, or
+ * its rate moving by more than drift_ppb between samples: the bound's
+ * assumptions do not hold until the fit has caught up (see ERROR BOUND).
+ */
+#define IONCLOCK_FLAG_BOUND_DEGRADED	(1u << 6)
+/*
+ * The kernel no longer uses the TSC for its own time (the clocksource
+ * watchdog found it unstable, or the clocksource was changed): page
+ * reads on different CPUs may disagree.  read() stays ordered; the
+ * library takes every reading through it while this is set.
+ */
+#define IONCLOCK_FLAG_COUNTER_UNSYNCED	(1u << 7)
 	__u32 state;
 #define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
 #define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
