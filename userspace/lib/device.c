@@ -35,6 +35,50 @@ static int ionclock_check_page(const struct ionclock_page *p)
 	}
 }
 
+uint64_t ionclock_timens_raw_offset_ns;
+
+/*
+ * The monotonic offset of this process's time namespace, which the kernel
+ * adds to CLOCK_MONOTONIC and CLOCK_MONOTONIC_RAW for it alone.  It can
+ * only be written before a process enters the namespace, so it holds for
+ * the namespace's life.  No file (a kernel without time namespaces, or
+ * /proc not mounted in a container): 0.  Reads the file with plain
+ * system calls, no stdio: the drop-in may get here from inside malloc().
+ */
+int ionclock_timens_offset(uint64_t *raw_ns)
+{
+	char buf[256], *line, *end;
+	long long sec, nsec;
+	ssize_t n;
+	int fd;
+
+	*raw_ns = 0;
+	fd = open("/proc/self/timens_offsets", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* "monotonic <s> <ns>" (or clock id 1 in the oldest format) */
+	for (line = buf; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (strncmp(line, "monotonic ", 10) && strncmp(line, "1 ", 2))
+			continue;
+		line += strcspn(line, " ");
+		sec = strtoll(line, &end, 10);
+		if (end == line)
+			return -EPROTO;
+		nsec = strtoll(end, &line, 10);
+		if (line == end)
+			return -EPROTO;
+		*raw_ns = (uint64_t)(sec * 1000000000LL + nsec);
+		return 0;
+	}
+	return 0;
+}
+
 /*
  * Opens and maps into a handle the caller provides: the LD_PRELOAD drop-in
  * keeps its handle in static storage, because its first call may come from
@@ -70,6 +114,11 @@ int ionclock_init(struct ionclock *c, const char *path)
 	if (err)
 		goto err_page;
 	c->counter_id = c->page->counter_id;
+	if (c->counter_id == IONCLOCK_COUNTER_MONOTONIC_RAW) {
+		err = ionclock_timens_offset(&ionclock_timens_raw_offset_ns);
+		if (err)
+			goto err_page;
+	}
 	return 0;
 
 err_page:
