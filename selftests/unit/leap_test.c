@@ -84,6 +84,46 @@ static int64_t smeared_utc(struct page_handle *h,
 	return ts.tv_sec * NS + ts.tv_nsec;
 }
 
+/* What one sweep saw. */
+struct load_sweep {
+	unsigned long taken, refused, would_go_back;
+	int64_t worst_back;
+};
+
+/*
+ * One load of @new over @old (or, with none, the kernel offset @old_off_s)
+ * at TAI @now: if the module takes it, smeared UTC must not go back.
+ */
+static void try_load(struct unit *u, struct page_handle *h,
+		     struct load_sweep *sw,
+		     const struct ionclock_leap_table *old, int32_t old_off_s,
+		     const struct ionclock_leap_table *new, uint64_t now,
+		     uint32_t window_s)
+{
+	int64_t before = smeared_utc(h, old, old_off_s, now, window_s);
+	int64_t after = smeared_utc(h, new, 37, now, window_s);
+	int err;
+
+	if (before != INT64_MIN && after < before) {
+		sw->would_go_back++;
+		if (before - after > sw->worst_back)
+			sw->worst_back = before - after;
+	}
+	err = ionclock_leaps_may_replace(old, old_off_s, old_off_s != 0, new,
+					 now, window_s);
+	if (err) {
+		UNIT_EXPECT(u, err == -EBUSY, "err %d", err);
+		sw->refused++;
+		return;
+	}
+	sw->taken++;
+	UNIT_EXPECT(u, before == INT64_MIN || after >= before,
+		    "window %u, %lld ns from the leap, old table %s (offset %d), new %u entries: smeared UTC back %lld ns",
+		    window_s, (long long)(now - LEAP_TAI_2017 * NS),
+		    old ? "yes" : "no", old_off_s, new->count,
+		    (long long)(before - after));
+}
+
 /*
  * ---- every table load the module would take keeps smeared UTC from
  * going back; some loads in the middle of a smear would move it back
@@ -94,8 +134,7 @@ static void test_load_mid_smear(struct unit *u)
 	static const uint32_t windows[] = { 86400, 3, 0 };
 	struct ionclock_leap_table with, without;
 	const struct ionclock_leap_table *olds[4], *news[2];
-	unsigned long taken = 0, refused = 0, would_go_back = 0;
-	int64_t worst_back = 0;
+	struct load_sweep sw = { 0 };
 	struct page_handle h;
 	int32_t old_off[4];
 	size_t w, o, n;
@@ -105,10 +144,14 @@ static void test_load_mid_smear(struct unit *u)
 	table_fill(&with, true);
 	table_fill(&without, false);
 	/* No table (kernel offset 36, or none at all), or either table. */
-	olds[0] = NULL, old_off[0] = 36;
-	olds[1] = NULL, old_off[1] = 0;
-	olds[2] = &without, old_off[2] = 36;
-	olds[3] = &with, old_off[3] = 36;
+	olds[0] = NULL;
+	olds[1] = NULL;
+	olds[2] = &without;
+	olds[3] = &with;
+	old_off[0] = 36;
+	old_off[1] = 0;
+	old_off[2] = 36;
+	old_off[3] = 36;
 	news[0] = &with;
 	news[1] = &without;
 
@@ -116,52 +159,22 @@ static void test_load_mid_smear(struct unit *u)
 		int64_t half = (int64_t)windows[w] * NS / 2 + 2 * NS;
 
 		for (dt = -half - 3 * NS; dt <= half + 3 * NS;
-		     dt += half / 50 + 7777777) {
-			uint64_t now = LEAP_TAI_2017 * NS + dt;
-
-			for (o = 0; o < ARRAY_SIZE(olds); o++) {
-				for (n = 0; n < ARRAY_SIZE(news); n++) {
-					int64_t before, after;
-					int err;
-
-					before = smeared_utc(&h, olds[o],
-							     old_off[o], now,
-							     windows[w]);
-					after = smeared_utc(&h, news[n], 37,
-							    now, windows[w]);
-					if (before != INT64_MIN &&
-					    after < before) {
-						would_go_back++;
-						if (before - after > worst_back)
-							worst_back = before - after;
-					}
-					err = ionclock_leaps_may_replace(
-						olds[o], old_off[o],
-						old_off[o] != 0, news[n], now,
-						windows[w]);
-					if (err) {
-						UNIT_EXPECT(u, err == -EBUSY,
-							    "err %d", err);
-						refused++;
-						continue;
-					}
-					taken++;
-					UNIT_EXPECT(u, before == INT64_MIN ||
-						    after >= before,
-						    "window %u, %lld ns from the leap, old %zu new %zu: smeared UTC back %lld ns",
-						    windows[w], (long long)dt, o,
-						    n, (long long)(before - after));
-				}
-			}
-		}
+		     dt += half / 50 + 7777777)
+			for (o = 0; o < ARRAY_SIZE(olds); o++)
+				for (n = 0; n < ARRAY_SIZE(news); n++)
+					try_load(u, &h, &sw, olds[o],
+						 old_off[o], news[n],
+						 LEAP_TAI_2017 * NS + dt,
+						 windows[w]);
 	}
 	printf("# %lu loads taken, %lu refused; %lu would have moved smeared UTC back (up to %lld ns)\n",
-	       taken, refused, would_go_back, (long long)worst_back);
+	       sw.taken, sw.refused, sw.would_go_back,
+	       (long long)sw.worst_back);
 	/* The sweep reaches the case the check exists for. */
-	UNIT_EXPECT(u, would_go_back > 0 && worst_back > NS / 4,
-		    "%lu, %lld", would_go_back, (long long)worst_back);
-	UNIT_EXPECT(u, refused >= would_go_back, "%lu < %lu", refused,
-		    would_go_back);
+	UNIT_EXPECT(u, sw.would_go_back > 0 && sw.worst_back > NS / 4,
+		    "%lu, %lld", sw.would_go_back, (long long)sw.worst_back);
+	UNIT_EXPECT(u, sw.refused >= sw.would_go_back, "%lu < %lu",
+		    sw.refused, sw.would_go_back);
 	/* Outside any smear, loading a table is never refused. */
 	UNIT_EXPECT(u, !ionclock_leaps_may_replace(NULL, 37, true, &with,
 						   (LEAP_TAI_2017 + 86400) * NS,

@@ -193,11 +193,16 @@ find_fake() {
 
 fault_stage() {
 	fake=/sys/module/fakephc/parameters
-	check "load fakephc" insmod /modules/fakephc.ko
+	# Off-rate from its first read on, for startup_test's first case.
+	check "load fakephc, 80 ppm fast" insmod /modules/fakephc.ko rate_ppb=80000
 	fake_ptp=$(find_fake)
 	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
 	check "phc_ctl steers the fake PHC" \
 		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
+	# The bound from the first read, the fake off-rate from the start;
+	# the test loads and unloads the module itself.
+	IONCLOCK_FAKE=$fake IONCLOCK_MODULE=/modules/ionclock.ko \
+		IONCLOCK_MODULE_ARGS="phc=$fake_ptp" suite startup startup_test
 	check "load on the fake PHC" load phc="$fake_ptp"
 	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
 	# The removal scenario re-registered it, maybe under another index.
@@ -228,8 +233,10 @@ if [ "$mode" = bound ]; then
 		load phc="$igb" counter=monotonic_raw
 	suite bound_sandwich_raw sandwich_test
 	check "unload" unload
-	check "load on the igb PHC, max_slew_ppm=100000" \
-		load phc="$igb_ptp" max_slew_ppm=100000
+	# drift_ppb=100000: the bound allows for the 100 ppm frequency steps
+	# phc_manip_test makes, so the checks right after them count too.
+	check "load on the igb PHC, max_slew_ppm=100000 drift_ppb=100000" \
+		load phc="$igb_ptp" max_slew_ppm=100000 drift_ppb=100000
 	suite bound_phc_manip phc_manip_test
 	check "unload" unload
 	finish
@@ -291,6 +298,10 @@ suite abi abi_test
 suite monotonic monotonic_test
 suite preload preload_test
 suite unique unique_test
+# Destructive for the clock, so after the readers: the TSC stops being
+# the clocksource and comes back.
+suite clocksource clocksource_test
+suite timens_tsc timens_test
 # Not a test: the cost of each way of reading the time, for the record.
 ionclockctl bench
 check "ionclockctl status reports tracking" \
@@ -360,6 +371,7 @@ check "unload" unload
 check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
+suite timens timens_test
 ionclockctl bench
 check "unload" unload
 
