@@ -46,6 +46,7 @@ static int64_t truth_ns(int fd)
 FIXTURE(startup) {
 	int truth_fd;
 	bool loaded;
+	struct ionclock *c;	/* closed before rmmod, whatever failed */
 };
 
 FIXTURE_VARIANT(startup) {
@@ -82,6 +83,7 @@ FIXTURE_SETUP(startup)
 
 FIXTURE_TEARDOWN(startup)
 {
+	ionclock_close(self->c);
 	if (self->loaded)
 		EXPECT_EQ(0, run("rmmod ionclock"));
 	if (self->truth_fd >= 0) {
@@ -108,6 +110,7 @@ TEST_F(startup, bound_from_first_read)
 	for (i = 0; i < 1000 && ionclock_open(test_ionclock_dev(), &c); i++)
 		usleep(1000);
 	ASSERT_NE(NULL, c);
+	self->c = c;
 	p = ionclock_page(c);
 	/* The first published sample: spin, do not sleep past it. */
 	end = test_mono_ns() + 2000000000LL;
@@ -153,7 +156,6 @@ TEST_F(startup, bound_from_first_read)
 	EXPECT_LT(0, starting);
 	EXPECT_LE(first_samples, 3);
 	EXPECT_EQ(IONCLOCK_STATE_TRACKING, p->state);
-	ionclock_close(c);
 }
 
 TEST_HARNESS_MAIN
