@@ -198,8 +198,10 @@ FIXTURE_TEARDOWN(manip)
 
 /*
  * @transient: the change is within what the bound assumes when drift_ppb
- * covers it (a frequency step of 100 ppm with drift_ppb=100000, as run.sh's
- * "bound" VM loads the module): the checks right after it are judged too.
+ * covers it (a frequency step of 100 ppm with drift_ppb=100000): with
+ * IONCLOCK_JUDGE_FREQ_STEP set, the checks right after it are judged too.
+ * run.sh's "bound" VM sets it for the fake PHC only: QEMU's igb steps its
+ * time as well when its frequency is changed (see init.sh).
  */
 FIXTURE_VARIANT(manip) {
 	const char *action;
@@ -240,7 +242,8 @@ TEST_F_TIMEOUT(manip, converges, 120)
 		limit = 1000000 / slew_ppm + 20;
 	before = offset_ns(self->c, self->fd);
 	ASSERT_EQ(0, run_phc_ctl(variant->action));
-	if (variant->transient && param("drift_ppb") >= 100000) {
+	if (variant->transient && getenv("IONCLOCK_JUDGE_FREQ_STEP") &&
+	    param("drift_ppb") >= 100000) {
 		/* While the fit catches up with the new rate. */
 		outside = outside_bound(self->c, self->fd, 3000, &checks,
 					&worst);
