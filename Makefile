@@ -3,7 +3,10 @@
 # The front door.
 #   make                 module (against KERNELDIR) and userspace
 #   make check           everything below, ending in one "N passed, N failed" line
-#   make check-unit      host-only unit tests (no VM)
+#   make check-unit      host-only unit tests and the LD_PRELOAD drop-in
+#                        on the host (no VM)
+#   make check-ops       the alert rules and dashboard against the exporter,
+#                        and the drop-in failing closed (host, no VM)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest
@@ -12,7 +15,9 @@
 #                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
 #   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
 #                        kernel (FUZZ_IOCTLS, default 1000000)
-#   make demo            boot a VM with an igb NIC and show ionclock live
+#   make demo            boot a VM with an igb NIC, show ionclock live, and
+#                        draw build/demo/ionclock-demo.png from a recording
+#                        through a system clock and a PHC step
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
@@ -56,6 +61,9 @@ check-unit:
 check-kunit:
 	selftests/check.sh kunit
 
+check-ops:
+	selftests/check.sh ops
+
 check-vm:
 	selftests/check.sh vm $(KERNEL)
 
@@ -70,6 +78,7 @@ check-fuzz:
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
+	selftests/vm/demo-plot.sh build/vm-$(KERNEL)/console.log build/demo
 
 bench: deps selftests
 	$(MAKE) -C userspace/bench run KERNEL=$(KERNEL)
@@ -96,6 +105,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ionclock
+# The alert rules and the dashboard, for Prometheus's rule_files and
+# Grafana's import.
+DATADIR ?= $(PREFIX)/share/ionclock
 # Where udev reads rules: not under PREFIX, which udev would never look in.
 UDEVDIR ?= /lib/udev
 # updates/ takes precedence over the kernel's own modules in depmod's search.
@@ -127,6 +139,11 @@ install-userspace: userspace
 		$(DESTDIR)$(UDEVDIR)/rules.d/
 	install -m 644 packaging/modprobe.d/ionclock.conf \
 		$(DESTDIR)$(DOCDIR)/modprobe.d/
+	install -d $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana
+	install -m 644 packaging/prometheus/ionclock.rules.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/
+	install -m 644 packaging/grafana/ionclock-dashboard.json \
+		$(DESTDIR)$(DATADIR)/grafana/
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod/ionclock.ko*
@@ -136,7 +153,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man3/libionclock.3 \
 		$(DESTDIR)$(MANDIR)/man8/ionclockctl.8 \
 		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # The tree DKMS builds from: just what the module needs.
 dkms-src:
@@ -157,9 +174,10 @@ dkms-uninstall:
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(TOP) clean 2>/dev/null
 	$(MAKE) -C userspace clean
-	rm -rf build/selftests build/vm-* build/results build/install build/bench
+	rm -rf build/selftests build/vm-* build/results build/install build/bench \
+		build/demo
 
-.PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
+.PHONY: all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
 	check-bound check-debug check-fuzz demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \

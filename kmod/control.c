@@ -45,6 +45,9 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg)
 	cfg.drift_ppb = pp->drift_ppb;
 	cfg.upstream_error_ns = pp->upstream_ns;
 	cfg.smear_window_s = idev->smear_window_s;
+	cfg.machine_id = idev->id_machine & IONCLOCK_ID_MACHINE_SET ?
+			 idev->id_machine & IONCLOCK_ID_MACHINE_MASK :
+			 IONCLOCK_MACHINE_ID_UNSET;
 	mutex_unlock(&idev->lock);
 	return copy_to_user(arg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
 }
@@ -76,6 +79,7 @@ const struct ionclock_tunable ionclock_tunables[] = {
 	TUNABLE(drift_ppb, DRIFT, 0, 1000000, "drift_ppb", 1),
 	TUNABLE(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL, NULL, 1),
 	TUNABLE(smear_window_s, SMEAR_WINDOW, 0, 172800, "smear_window_s", 1),
+	TUNABLE(machine_id, MACHINE_ID, 0, IONCLOCK_MACHINE_ID_MAX, NULL, 1),
 };
 
 const unsigned int ionclock_tunables_count = ARRAY_SIZE(ionclock_tunables);
@@ -108,6 +112,10 @@ static int check_config(const struct ionclock_config *cfg)
 		const struct ionclock_tunable *t = &ionclock_tunables[i];
 		u64 v = config_field(cfg, t);
 
+		/* The one value outside a range: no machine id, no IDs. */
+		if (t->bit == IONCLOCK_CONFIG_MACHINE_ID &&
+		    v == IONCLOCK_MACHINE_ID_UNSET)
+			continue;
 		if ((cfg->set & t->bit) && (v < t->min || v > t->max))
 			return -ERANGE;
 	}
@@ -172,6 +180,11 @@ long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg)
 		pp->upstream_ns = cfg.upstream_error_ns;
 	if (cfg.set & IONCLOCK_CONFIG_SMEAR_WINDOW)
 		idev->smear_window_s = cfg.smear_window_s;
+	/* ids.c reads it without the lock. */
+	if (cfg.set & IONCLOCK_CONFIG_MACHINE_ID)
+		WRITE_ONCE(idev->id_machine,
+			   cfg.machine_id == IONCLOCK_MACHINE_ID_UNSET ? 0 :
+			   IONCLOCK_ID_MACHINE_SET | (u32)cfg.machine_id);
 	/* Show the new bound and leap fields now, not at the next sample. */
 	ionclock_page_publish(idev);
 	mutex_unlock(&idev->lock);
@@ -228,6 +241,19 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	offset_s = t->leaps[count - 1].tai_utc_offset_s;
 	expiry_s = t->expiry_utc_s;
 	mutex_lock(&idev->lock);
+	/* Smeared UTC must not go back (a table loaded mid-smear). */
+	if (idev->engine.published)
+		err = ionclock_leaps_may_replace(idev->leaps,
+				idev->vpage->tai_utc_offset_s,
+				idev->vpage->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID,
+				t, ionclock_mapping_eval(&idev->engine.map,
+							 ionclock_counter_read()),
+				idev->smear_window_s);
+	if (err) {
+		mutex_unlock(&idev->lock);
+		kfree(t);
+		return err;
+	}
 	old = idev->leaps;
 	idev->leaps = t;
 	ionclock_page_publish(idev);

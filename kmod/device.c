@@ -96,6 +96,8 @@ static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ionclock_ioctl_get_leaps(idev, (void __user *)arg);
 	case IONCLOCK_IOC_SET_LEAPS:
 		return ionclock_ioctl_set_leaps(idev, (void __user *)arg);
+	case IONCLOCK_IOC_NEXT_ID:
+		return ionclock_ioctl_next_id(idev, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

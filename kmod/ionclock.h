@@ -66,6 +66,9 @@ struct ionclock_phc {
  * @last_good: when the last good sample was taken (jiffies)
  * @last_reattach: when re-attaching was last tried (jiffies)
  * @failed_in_row: samples that failed since the last good one
+ * @id_machine: IONCLOCK_ID_MACHINE_SET | the machine id, or 0 while it is
+ *	unset (so that a zeroed device starts unset); written under @lock
+ * @id_next: the next free ID slot (ids.c)
  */
 struct ionclock_dev {
 	int id;
@@ -87,7 +90,11 @@ struct ionclock_dev {
 	unsigned long last_good;
 	unsigned long last_reattach;
 	unsigned int failed_in_row;
+	u32 id_machine;
+	atomic64_t id_next;
 };
+
+#define IONCLOCK_ID_MACHINE_SET		BIT(16)
 
 /*
  * The run-time settings' defaults, shared by the module parameters (main.c)
@@ -137,6 +144,7 @@ extern unsigned int ionclock_phc_timescale;
 /* counter.c: the counter userspace reads. */
 int ionclock_counter_init(const char *which);
 u8 ionclock_counter_id(void);
+bool ionclock_counter_synced(void);
 u64 ionclock_counter_read(void);
 struct system_time_snapshot;
 struct timespec64;
@@ -171,6 +179,9 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_get_leaps(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg);
+
+/* ids.c */
+long ionclock_ioctl_next_id(struct ionclock_dev *idev, void __user *arg);
 
 /* sysfs.c */
 extern const struct attribute_group *ionclock_groups[];

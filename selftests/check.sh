@@ -4,8 +4,8 @@
 # make check: every suite runs even when an earlier one fails; the last line
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
-#   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
-#            fuzz | deps | metrics | style
+#   check.sh all | unit (and preload-host) | kunit | install |
+#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
@@ -127,6 +127,12 @@ all)
 	# What install-deps.sh would do to a user's machine.
 	run_script deps selftests/deps_test.sh
 	run_script ctl selftests/ctl_test.sh
+	# The LD_PRELOAD drop-in under real allocators and redis-server.
+	run_script preload-host selftests/preload_host_test.sh
+	# The alert rules and the dashboard against the exporter.
+	run_script ops selftests/ops_test.sh
+	# The drop-in's IONCLOCK_PRELOAD_MAX_BOUND_NS with no device.
+	run_script preload-closed selftests/preload_closed_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -139,6 +145,7 @@ all)
 	;;
 unit)
 	run_script unit make -s -C selftests/unit run
+	run_script preload-host selftests/preload_host_test.sh
 	;;
 kunit)
 	run_script kunit selftests/kunit/run-kunit.sh
@@ -168,6 +175,10 @@ fuzz)
 	;;
 metrics)
 	run_script metrics selftests/metrics_test.sh
+	;;
+ops)
+	run_script ops selftests/ops_test.sh
+	run_script preload-closed selftests/preload_closed_test.sh
 	;;
 style)
 	run_style

@@ -56,6 +56,7 @@ TEST_F(ctl, config_defaults)
 	EXPECT_EQ(15000, cfg.drift_ppb);
 	EXPECT_EQ(0, cfg.upstream_error_ns);
 	EXPECT_EQ(86400, cfg.smear_window_s);
+	EXPECT_EQ(IONCLOCK_MACHINE_ID_UNSET, cfg.machine_id);
 }
 
 TEST_F(ctl, config_bad_arguments_refused)
@@ -69,7 +70,7 @@ TEST_F(ctl, config_bad_arguments_refused)
 	EXPECT_EQ(-1, ioctl(self->fd, IONCLOCK_IOC_SET_CONFIG, &cfg));
 	EXPECT_EQ(EINVAL, errno);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.reserved[5] = 1;
+	cfg.reserved[4] = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, IONCLOCK_IOC_SET_CONFIG, &cfg));
 	EXPECT_EQ(EINVAL, errno);
 	memset(&cfg, 0, sizeof(cfg));

@@ -121,7 +121,54 @@ expect "bench's rounds are range-checked" 2 "rounds '101' out of range 1..100" \
 	-- "$ctl" bench 101
 expect "bench on a missing device is a runtime failure" 1 'No such file' -- \
 	"$ctl" /dev/ionclock-none bench
-for c in watch prometheus bench; do
+expect "id's count is range-checked" 2 "count '0' out of range 1..1000000" -- \
+	"$ctl" id 0
+expect "id takes at most a count" 2 'at most a count' -- "$ctl" id 1 2
+expect "id on a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none id 3
+expect "config machine_id is range-checked" 2 \
+	"machine_id '1024' out of range 0..1023" -- "$ctl" config machine_id 1024
+expect "config machine_id: a malformed one is called malformed" 2 \
+	"'five' is not a number \(machine_id\)" -- "$ctl" config machine_id five
+expect "config machine_id unset is well-formed (then needs the device)" 1 \
+	'No such file' -- "$ctl" /dev/ionclock-none config machine_id unset
+expect "waitsync: --max-bound 0 is out of range" 2 \
+	"--max-bound '0' out of range 1..1000000000000" -- \
+	"$ctl" waitsync --max-bound 0
+expect "waitsync: a malformed --max-bound is called malformed" 2 \
+	"'1ms' is not a number \(--max-bound\)" -- "$ctl" waitsync --max-bound 1ms
+expect "waitsync: --timeout above a day is out of range" 2 \
+	"--timeout '86401' out of range 0..86400" -- "$ctl" waitsync --timeout 86401
+expect "waitsync: an option without its value" 2 '--timeout: needs a value' -- \
+	"$ctl" waitsync --max-bound 5 --timeout
+expect "waitsync: an unknown option" 2 'takes --max-bound NS and --timeout S' \
+	-- "$ctl" waitsync --bound 5
+expect "waitsync checks before opening the device" 2 'not a number' -- \
+	"$ctl" /dev/ionclock-none waitsync --timeout x
+expect "waitsync on a missing device is a runtime failure" 1 'No such file' \
+	-- "$ctl" /dev/ionclock-none waitsync --timeout 1
+expect "record needs a file" 2 'needs a file name' -- "$ctl" record
+expect "record refuses an empty file name" 2 'empty file name' -- \
+	"$ctl" record ''
+expect "record checks its interval" 2 "interval '0.001' out of range" -- \
+	"$ctl" record "$tmp/r.csv" 0.001
+expect "record checks its count" 2 "count '0' out of range" -- \
+	"$ctl" record "$tmp/r.csv" 1 0
+expect "record takes at most a file, an interval and a count" 2 \
+	'at most an interval and a count' -- "$ctl" record "$tmp/r.csv" 1 2 3
+expect "record on a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none record "$tmp/r.csv" 0.5 1
+n=$((n + 1))
+if [ ! -e "$tmp/r.csv" ]; then
+	echo "ok $n - a failed record leaves no file behind"
+	pass=$((pass + 1))
+else
+	echo "not ok $n - a failed record leaves no file behind"
+	fail=$((fail + 1))
+fi
+expect "a bad command later on the line stops everything before it runs" 2 \
+	"count '0' out of range" -- "$ctl" /dev/ionclock-none record "$tmp/r.csv" id 0
+for c in watch prometheus bench id waitsync record; do
 	expect "-h lists $c" 0 "^  $c" -- "$ctl" -h
 done
 

@@ -183,6 +183,7 @@ static const struct {
 	CHECKED(IONCLOCK_IOC_SET_CONFIG, struct ionclock_config),
 	CHECKED(IONCLOCK_IOC_GET_LEAPS, struct ionclock_leap_table),
 	CHECKED(IONCLOCK_IOC_SET_LEAPS, struct ionclock_leap_table),
+	CHECKED(IONCLOCK_IOC_NEXT_ID, struct ionclock_id_request),
 #undef CHECKED
 };
 

@@ -210,6 +210,13 @@ example=$u/share/doc/ionclock/modprobe.d/ionclock.conf
 check "modprobe.d example in share/doc, mode 644" mode_is 644 "$example"
 check "modprobe.d example sets phc=" \
 	grep -q '^options ionclock phc=' "$example"
+rules=$u/share/ionclock/prometheus/ionclock.rules.yml
+check "Prometheus rules in share/ionclock/prometheus, mode 644" \
+	mode_is 644 "$rules"
+check "the installed rules are the ones promtool checks" \
+	cmp "$rules" "$src/packaging/prometheus/ionclock.rules.yml"
+check "Grafana dashboard in share/ionclock/grafana, mode 644" \
+	mode_is 644 "$u/share/ionclock/grafana/ionclock-dashboard.json"
 check "nothing installed to etc/ (the example is not activated)" \
 	[ ! -e "$dest/etc" ]
 

@@ -7,8 +7,12 @@
 # lines.  For each kernel series, promtool (Debian's prometheus package)
 # must accept the text, and Debian's node_exporter must serve it from its
 # textfile directory, scraped over loopback, with every ionclock sample
-# unchanged and no textfile scrape error.  TAP, then
-# "metrics: N passed, N failed".
+# unchanged and no textfile scrape error.  The block has exactly the
+# metrics userspace/ctl_metrics.c names, which are exactly the dashboard's
+# (packaging/grafana); and a real Prometheus (Debian's), on loopback,
+# scraping that node_exporter with packaging/prometheus's rules loaded,
+# evaluates every rule without error and returns data for every query of
+# every dashboard panel.  TAP, then "metrics: N passed, N failed".
 #   metrics_test.sh [series...]        (default: 6.1 6.12)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,8 +20,10 @@ series=("$@")
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
 tmp=$(mktemp -d)
 exporter=
+prom=
 cleanup() {
 	[ -n "$exporter" ] && kill "$exporter" 2>/dev/null
+	[ -n "$prom" ] && kill "$prom" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -119,6 +125,101 @@ sys.exit(bad != 0)
 EOF
 }
 
+dash=$top/packaging/grafana/ionclock-dashboard.json
+rules=$top/packaging/prometheus/ionclock.rules.yml
+
+# The block's metric names are ctl_metrics.c's, and the dashboard's.
+same_names() {
+	python3 - "$1" "$top/userspace/ctl_metrics.c" <<'EOF'
+import re, sys
+live = set(re.findall(r'^(ionclock_[a-zA-Z0-9_]*)[{ ]', open(sys.argv[1]).read(), re.M))
+src = set(re.findall(r'"(ionclock_[a-z0-9_]+)"', open(sys.argv[2]).read()))
+for m in sorted(src - live):
+    print('ctl_metrics.c names %s; the live device did not emit it' % m)
+for m in sorted(live - src):
+    print('the live device emitted %s, which ctl_metrics.c does not name' % m)
+sys.exit(live != src)
+EOF
+	python3 "$top/selftests/dashboard_check.py" --dashboard "$dash" \
+		--rules "$rules" --exporter "$1" --exporter-text --names
+}
+
+# Prometheus on loopback scraping node_exporter, which serves directory $1,
+# every second, with the rules loaded; then every dashboard query must
+# return data and every rule evaluate without error.
+prometheus_queries() {
+	local dir=$1 ep pp rc
+	ep=$(free_port)
+	pp=$(free_port)
+	prometheus-node-exporter --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$dir" \
+		--web.listen-address="127.0.0.1:$ep" >"$tmp/exporter.log" 2>&1 &
+	exporter=$!
+	cat >"$tmp/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $rules
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['127.0.0.1:$ep']
+EOF
+	rm -rf "$tmp/tsdb"
+	prometheus --config.file="$tmp/prometheus.yml" \
+		--storage.tsdb.path="$tmp/tsdb" \
+		--web.listen-address="127.0.0.1:$pp" >"$tmp/prometheus.log" 2>&1 &
+	prom=$!
+	python3 "$top/selftests/dashboard_check.py" --dashboard "$dash" --exprs \
+		>"$tmp/exprs" &&
+	python3 - "$pp" "$tmp/exprs" <<'EOF'
+import json, sys, time, urllib.parse, urllib.request
+base = 'http://127.0.0.1:%s/api/v1/' % sys.argv[1]
+def get(path, **q):
+    url = base + path + ('?' + urllib.parse.urlencode(q) if q else '')
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.load(r)
+def scrapes():
+    try:
+        r = get('query', query='count_over_time(up{job="node"}[1m])')
+        return float(r['data']['result'][0]['value'][1]) if r['data']['result'] else 0
+    except OSError:
+        return 0
+end = time.time() + 60
+while scrapes() < 4:
+    if time.time() > end:
+        sys.exit('Prometheus did not scrape node_exporter 4 times in 60 s')
+    time.sleep(0.5)
+time.sleep(2)   # a rule evaluation or two after the scrapes
+bad = 0
+up = get('query', query='up{job="node"}')['data']['result']
+if [x['value'][1] for x in up] != ['1']:
+    print('up:', up); bad += 1
+nrules = 0
+for g in get('rules')['data']['groups']:
+    for r in g['rules']:
+        nrules += 1
+        if r.get('health') != 'ok':
+            print('rule %s: %s %s' % (r['name'], r.get('health'), r.get('lastError'))); bad += 1
+n = 0
+for line in open(sys.argv[2]):
+    title, expr = line.rstrip('\n').split('\t', 1)
+    r = get('query', query=expr)
+    n += 1
+    if r.get('status') != 'success' or not r['data']['result']:
+        print('panel "%s": no data for %s: %s' % (title, expr, r)); bad += 1
+print('%d rules evaluated, %d dashboard queries run' % (nrules, n))
+sys.exit(bad != 0 or n < 10 or nrules < 5)
+EOF
+	rc=$?
+	kill "$prom" "$exporter" 2>/dev/null
+	wait "$prom" "$exporter" 2>/dev/null
+	prom= exporter=
+	[ "$rc" = 0 ] || tail -n 5 "$tmp/prometheus.log"
+	return "$rc"
+}
+
 state_is() {
 	grep -qF "ionclock_state{device=\"/dev/ionclock0\",state=\"$2\"} 1" "$1"
 }
@@ -138,6 +239,10 @@ for s in "${series[@]}"; do
 		scrape "$tmp/$s" "$tmp/$s.scrape"
 	result "$s: every ionclock sample scraped unchanged, no scrape error" \
 		same_samples "$m" "$tmp/$s.scrape"
+	result "$s: the metrics are exactly ctl_metrics.c's and the dashboard's" \
+		same_names "$m"
+	result "$s: Prometheus scrapes them, evaluates the rules, answers every dashboard query" \
+		prometheus_queries "$tmp/$s"
 	# The checks can fail: promtool must refuse a counter without
 	# _total, and a line that is not a sample.
 	sed 's/ionclock_samples_total/ionclock_samples/g' "$m" >"$tmp/$s/bad1"

@@ -3,7 +3,9 @@
  * A dynamically linked program whose allocator calls clock_gettime() on
  * every call, as some profiling allocators do: under the LD_PRELOAD
  * drop-in, malloc() runs before the drop-in is set up (from the loader and
- * libc's start-up) and from inside the dlsym() that sets it up.  It then
+ * libc's start-up), so the drop-in's set-up runs from inside it.  A toy
+ * next to the real allocators preload_test also runs the drop-in under
+ * (jemalloc, tcmalloc, mimalloc): it does not lock as they do.  It then
  * reads every interposed clock from main(), from threads and from a forked
  * child, one "name value" line each, for preload_test to judge:
  *

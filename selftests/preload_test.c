@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The LD_PRELOAD drop-in on programs nobody here wrote: coreutils' date and
- * python3, dynamically linked, plus preload_alloc_prog (an allocator that
+ * The LD_PRELOAD drop-in on programs nobody here wrote: coreutils' date,
+ * python3, Debian's redis-server (linked with jemalloc) and date again
+ * under each of Debian's jemalloc, tcmalloc and mimalloc preloaded beside
+ * the drop-in, in both orders; plus preload_alloc_prog (an allocator that
  * calls clock_gettime()).  Each program's reading must fall between two
  * readings this test takes on either side of running it: ionclock's UTC
  * for CLOCK_REALTIME, ionclock's TAI for CLOCK_TAI, and the system's own
- * clocks for what must pass through.
+ * clocks for what must pass through.  Every program runs under a time
+ * limit, so a hang is a failure, not a stuck VM.
  *
- * The VM's kernel has no TAI offset and no leap table is loaded, so the
- * page has no UTC: IONCLOCK_PRELOAD_TAI_OFFSET=37 supplies one, which also
- * puts the drop-in's REALTIME 37 s away from the system's, where it cannot
- * be mistaken for it.  This binary is static, so the drop-in never touches
- * its own clock reads.
+ * The VM's plan (init.sh) sets the PHC FAR_S and more away from the system
+ * clock before the module loads, so ionclock's UTC cannot be mistaken for
+ * the system's: each ionclock reading must also be that far from it.  The
+ * kernel has no TAI offset and no leap table is loaded, so the page has no
+ * UTC: IONCLOCK_PRELOAD_TAI_OFFSET=37 supplies one.  This binary is static,
+ * so the drop-in never touches its own clock reads.
  *
  * Environment: IONCLOCK_DEV (the device), IONCLOCK_DATE, IONCLOCK_PYTHON,
+ * IONCLOCK_REDIS, IONCLOCK_LIBDIR (where the allocators are),
  * IONCLOCK_PRELOAD (the .so; default beside this binary).
  */
 #include <errno.h>
@@ -21,161 +26,18 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ionclock_test.h"
 #include "kselftest_harness.h"
+#include "preload_run.h"
 
-#define NS		1000000000LL
-#define TAI_OFFSET_S	37
-#define MAX_ENV		16
-
-struct run {
-	char out[8192];
-	char err[4096];
-	int status;
-};
-
-static const char *beside_me(const char *name, char *buf, size_t size)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0)
-		return name;
-	self[n] = '\0';
-	snprintf(buf, size, "%s/%s", dirname(self), name);
-	return buf;
-}
-
-static const char *preload_path(void)
-{
-	static char buf[PATH_MAX];
-
-	return test_env("IONCLOCK_PRELOAD",
-			beside_me("libionclock-preload.so", buf, sizeof(buf)));
-}
-
-static void drain(int fd, char *buf, size_t size)
-{
-	size_t used = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf + used, size - 1 - used)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			used += n;
-	buf[used] = '\0';
-	close(fd);
-}
-
-/*
- * Runs @argv with the drop-in preloaded, the device, the TAI offset and
- * @extra (NULL-terminated "K=V" strings, which win).  Returns 0 or -errno.
- */
-static int run(const char *const *argv, const char *const *extra,
-	       struct run *r)
-{
-	static char preload[PATH_MAX + 16], dev[PATH_MAX + 32];
-	const char *env[MAX_ENV];
-	int out[2], err[2], n = 0;
-	pid_t pid;
-
-	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", preload_path());
-	snprintf(dev, sizeof(dev), "IONCLOCK_DEVICE=%s", test_ionclock_dev());
-	while (extra && *extra && n < MAX_ENV - 5)
-		env[n++] = *extra++;
-	env[n++] = preload;
-	env[n++] = dev;
-	env[n++] = "IONCLOCK_PRELOAD_TAI_OFFSET=37";
-	env[n++] = "PATH=/usr/bin:/bin";
-	env[n] = NULL;
-	if (pipe(out) || pipe(err))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err[1], STDERR_FILENO);
-		close(out[0]);
-		close(err[0]);
-		/* Earlier entries win in glibc's getenv(): extras first. */
-		execve(argv[0], (char *const *)argv, (char *const *)env);
-		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	drain(out[0], r->out, sizeof(r->out));
-	drain(err[0], r->err, sizeof(r->err));
-	if (waitpid(pid, &r->status, 0) != pid)
-		return -errno;
-	return 0;
-}
-
-/* ionclock's UTC as the drop-in computes it with the offset above. */
-static int64_t utc_ns(struct ionclock *c)
-{
-	struct timespec ts;
-	int64_t t;
-
-	if (!ionclock_gettime(c, IONCLOCK_UTC, &ts, NULL))
-		return ts.tv_sec * NS + ts.tv_nsec;
-	if (ionclock_now(c, &t))
-		return -1;
-	return t - TAI_OFFSET_S * NS;
-}
-
-static int64_t tai_ns(struct ionclock *c)
-{
-	int64_t t;
-
-	return ionclock_now(c, &t) ? -1 : t;
-}
-
-static int64_t sys_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * NS + ts.tv_nsec;
-}
-
-/* The value of "@key <n>" in @out, or -1. */
-static long long field(const char *out, const char *key)
-{
-	size_t len = strlen(key);
-	const char *p = out;
-
-	while ((p = strstr(p, key))) {
-		if ((p == out || p[-1] == '\n') && p[len] == ' ')
-			return strtoll(p + len + 1, NULL, 10);
-		p += len;
-	}
-	return -1;
-}
-
-/* "sec.frac" as printed by date +%s.%N or python, to ns. */
-static int64_t parse_seconds(const char *s)
-{
-	int64_t frac = 0, scale = NS;
-	long long sec;
-	char *end;
-
-	sec = strtoll(s, &end, 10);
-	if (end == s)
-		return -1;
-	s = end;
-	if (*s == '.')
-		for (s++; *s >= '0' && *s <= '9'; s++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*s - '0') * scale;
-			}
-	return sec * NS + frac;
-}
+#define REDIS_SOCK	"/tmp/ionclock-redis.sock"
 
 FIXTURE(preload) {
 	struct ionclock *c;
@@ -183,6 +45,8 @@ FIXTURE(preload) {
 	char date[PATH_MAX];
 	char python[PATH_MAX];
 	char alloc[PATH_MAX];
+	char redis[PATH_MAX];
+	const char *libdir;
 };
 
 FIXTURE_SETUP(preload)
@@ -193,6 +57,9 @@ FIXTURE_SETUP(preload)
 		 test_env("IONCLOCK_DATE", "/usr/bin/date"));
 	snprintf(self->python, sizeof(self->python), "%s",
 		 test_env("IONCLOCK_PYTHON", "/usr/bin/python3.11"));
+	snprintf(self->redis, sizeof(self->redis), "%s",
+		 test_env("IONCLOCK_REDIS", "/usr/bin/redis-server"));
+	self->libdir = test_env("IONCLOCK_LIBDIR", "/usr/lib/x86_64-linux-gnu");
 	beside_me("preload_alloc_prog", self->alloc, sizeof(self->alloc));
 	ASSERT_EQ(0, access(preload_path(), R_OK)) TH_LOG("%s", preload_path());
 }
@@ -220,6 +87,16 @@ FIXTURE_TEARDOWN(preload)
 			       __v, __lo, __hi, __v - __lo, __v - __hi); \
 	} while (0)
 
+/* ionclock's time, not the system's: FAR_S away from it (see the top). */
+#define EXPECT_FAR_FROM_SYSTEM(v)					\
+	do {								\
+		long long __d = (v) - sys_ns(CLOCK_REALTIME);		\
+									\
+		EXPECT_TRUE(__d > FAR_S * NS || __d < -FAR_S * NS)	\
+			TH_LOG(#v " - CLOCK_REALTIME = %+lld ms: not far", \
+			       __d / 1000000);				\
+	} while (0)
+
 TEST_F(preload, date_reads_ionclock_utc)
 {
 	const char *const argv[] = { self->date, "+%s.%N", NULL };
@@ -229,10 +106,40 @@ TEST_F(preload, date_reads_ionclock_utc)
 	RUN_SECONDS(argv, NULL, got);
 	after = utc_ns(self->c);
 	EXPECT_WITHIN(got, before, after);
+	EXPECT_FAR_FROM_SYSTEM(got);
 	EXPECT_STREQ("", self->r.err);
-	/* The system's REALTIME is not ionclock's UTC here (see the top). */
-	TH_LOG("date - CLOCK_REALTIME = %+lld ms",
-	       (long long)(got - sys_ns(CLOCK_REALTIME)) / 1000000);
+}
+
+/* Each real allocator beside the drop-in, first and second: date works. */
+TEST_F(preload, date_under_each_allocator_both_orders)
+{
+	static const char *const allocators[] = {
+		"libjemalloc.so.2", "libtcmalloc_minimal.so.4",
+		"libmimalloc.so.2",
+	};
+	const char *const argv[] = { self->date, "+%s.%N", NULL };
+	char lib[PATH_MAX], both[2 * PATH_MAX + 2];
+	int64_t before, after, got;
+	unsigned int i, order;
+
+	for (i = 0; i < ARRAY_SIZE(allocators); i++) {
+		snprintf(lib, sizeof(lib), "%s/%s", self->libdir, allocators[i]);
+		ASSERT_EQ(0, access(lib, R_OK)) TH_LOG("%s missing", lib);
+		for (order = 0; order < 2; order++) {
+			snprintf(both, sizeof(both), "%s %s",
+				 order ? lib : preload_path(),
+				 order ? preload_path() : lib);
+			before = utc_ns(self->c);
+			ASSERT_EQ(0, run_with(argv, NULL, both, &self->r));
+			after = utc_ns(self->c);
+			EXPECT_EQ(0, self->r.status)
+				TH_LOG("LD_PRELOAD=\"%s\": status %#x: %s", both,
+				       self->r.status, self->r.err);
+			got = parse_seconds(self->r.out);
+			EXPECT_WITHIN(got, before, after);
+			EXPECT_FAR_FROM_SYSTEM(got);
+		}
+	}
 }
 
 TEST_F(preload, date_strict_and_off)
@@ -264,7 +171,114 @@ TEST_F(preload, python_time_time)
 	after = utc_ns(self->c);
 	/* A double holds this many seconds to about 240 ns. */
 	EXPECT_WITHIN(got, before - 1000, after + 1000);
-	TH_LOG("python %s", self->r.out);
+	EXPECT_FAR_FROM_SYSTEM(got);
+}
+
+/*
+ * One command to redis-server over its unix socket, in RESP; the reply's
+ * first @lines lines into @reply.  0 or -errno.
+ */
+static int redis_cmd(const char *const *args, int lines, char *reply,
+		     size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[512];
+	size_t used = 0, len = 0;
+	struct pollfd pfd;
+	int fd, i, n, crlf = 0;
+
+	for (n = 0; args[n]; n++)
+		;
+	len = snprintf(req, sizeof(req), "*%d\r\n", n);
+	for (i = 0; i < n; i++)
+		len += snprintf(req + len, sizeof(req) - len, "$%zu\r\n%s\r\n",
+				strlen(args[i]), args[i]);
+	strcpy(sa.sun_path, REDIS_SOCK);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, len) != (ssize_t)len) {
+		close(fd);
+		return -errno;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (crlf < lines && used < size - 1) {
+		if (poll(&pfd, 1, 10000) != 1)
+			break;
+		n = read(fd, reply + used, size - 1 - used);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			crlf += reply[used + i] == '\n';
+		used += n;
+	}
+	reply[used] = '\0';
+	close(fd);
+	return crlf >= lines ? 0 : -EIO;
+}
+
+/*
+ * Debian's redis-server, which links jemalloc, under the drop-in: it used
+ * to hang before main().  Its TIME is ionclock's UTC, and a key set with
+ * EX 2 is there after 1 s and gone after 3 s on that clock.
+ */
+TEST_F(preload, redis_server_time_and_expiry)
+{
+	const char *const argv[] = { self->redis, "--port", "0",
+		"--unixsocket", REDIS_SOCK, "--save", "", "--appendonly", "no",
+		"--daemonize", "no", NULL };
+	const char *const ping[] = { "PING", NULL };
+	const char *const time_cmd[] = { "TIME", NULL };
+	const char *const set[] = { "SET", "ionclock-key", "v", "EX", "2", NULL };
+	const char *const exists[] = { "EXISTS", "ionclock-key", NULL };
+	const char *env[MAX_ENV];
+	long long sec, usec;
+	int64_t before, after, got;
+	char reply[256];
+	int log, i, n, status;
+	pid_t pid;
+
+	unlink(REDIS_SOCK);
+	make_env(env, NULL, NULL);
+	log = open("/tmp/redis.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, log);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		exec_limited(argv, env, log, log);
+	close(log);
+	for (i = 0; i < 200; i++) {
+		if (!redis_cmd(ping, 1, reply, sizeof(reply)))
+			break;
+		usleep(100000);
+	}
+	EXPECT_STREQ("+PONG\r\n", reply) TH_LOG("no answer in 20 s");
+
+	before = utc_ns(self->c);
+	EXPECT_EQ(0, redis_cmd(time_cmd, 5, reply, sizeof(reply)));
+	after = utc_ns(self->c);
+	/* *2, $10, <seconds>, $n, <microseconds> */
+	n = sscanf(reply, "*2\r\n$%*d\r\n%lld\r\n$%*d\r\n%lld", &sec, &usec);
+	EXPECT_EQ(2, n) TH_LOG("TIME: %s", reply);
+	got = sec * NS + usec * 1000;
+	EXPECT_WITHIN(got, before / 1000 * 1000, after);
+	EXPECT_FAR_FROM_SYSTEM(got);
+
+	EXPECT_EQ(0, redis_cmd(set, 1, reply, sizeof(reply)));
+	EXPECT_STREQ("+OK\r\n", reply);
+	sleep(1);
+	EXPECT_EQ(0, redis_cmd(exists, 1, reply, sizeof(reply)));
+	EXPECT_STREQ(":1\r\n", reply) TH_LOG("gone after 1 s");
+	sleep(2);
+	EXPECT_EQ(0, redis_cmd(exists, 1, reply, sizeof(reply)));
+	EXPECT_STREQ(":0\r\n", reply) TH_LOG("still there after 3 s");
+
+	kill(pid, SIGTERM);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("redis-server status %#x", status);
 }
 
 TEST_F(preload, allocator_calling_clock_gettime)
@@ -285,6 +299,7 @@ TEST_F(preload, allocator_calling_clock_gettime)
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 
 	EXPECT_WITHIN(field(self->r.out, "realtime_ns"), before, after);
+	EXPECT_FAR_FROM_SYSTEM(field(self->r.out, "realtime_ns"));
 	EXPECT_WITHIN(field(self->r.out, "timespec_get_ns"), before, after);
 	EXPECT_WITHIN(field(self->r.out, "child_realtime_ns"), before, after);
 	EXPECT_WITHIN(field(self->r.out, "gettimeofday_us") * 1000,

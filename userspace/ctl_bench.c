@@ -68,6 +68,22 @@ static int do_ionclock_unique(struct ctx *x)
 	return ionclock_unique(x->c, &t);
 }
 
+static int do_ionclock_id(struct ctx *x)
+{
+	uint64_t id;
+
+	return ionclock_id(x->c, &id);
+}
+
+#define ID_BATCH	64
+
+static int do_ionclock_ids_batch(struct ctx *x)
+{
+	uint64_t ids[ID_BATCH];
+
+	return ionclock_ids(x->c, ids, ID_BATCH);
+}
+
 static int do_vdso(struct ctx *x)
 {
 	struct timespec ts;
@@ -219,6 +235,8 @@ static const struct way {
 	{ "getppid_syscall", do_getppid, 0, 16, 2000 },
 	{ "read_dev_ionclock", do_device_read, 0, 16, 2000 },
 	{ "ionclock_unique", do_ionclock_unique, 0, 16, 2000 },
+	{ "ionclock_id", do_ionclock_id, 0, 16, 2000 },
+	{ "ionclock_ids_x64", do_ionclock_ids_batch, 0, 4, 500 },
 	{ "phc_clock_gettime", do_phc_gettime, 0, 4, 500 },
 	{ "phc_sys_offset_extended", do_phc_sys_offset_extended, 0, 1, 500 },
 };
@@ -287,6 +305,29 @@ static int measure(struct ctx *x, unsigned int rounds, struct results *res)
 	return 0;
 }
 
+static int way_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < NWAYS; i++)
+		if (!strcmp(ways[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* An ID against ionclock_unique, the other machine-wide unique read. */
+static void print_id_costs(const struct results *res)
+{
+	int u = way_index("ionclock_unique"), one = way_index("ionclock_id"),
+	    batch = way_index("ionclock_ids_x64");
+
+	if (res->ok[u] || res->ok[one] || res->ok[batch])
+		return;
+	printf("id-cost: ionclock_id %.2fx ionclock_unique, ionclock_ids %.1f ns per ID in batches of %d (%.3fx ionclock_unique)\n",
+	       res->ns[one] / res->ns[u], res->ns[batch] / ID_BATCH, ID_BATCH,
+	       res->ns[batch] / ID_BATCH / res->ns[u]);
+}
+
 int cmd_bench(struct ctl *ctl, int argc, char **argv)
 {
 	struct ionclock_info info;
@@ -336,6 +377,7 @@ int cmd_bench(struct ctl *ctl, int argc, char **argv)
 		       ways[i].name, res.ns[i], res.p99[i],
 		       res.ns[i] / res.ns[0], res.ns[i] / res.ns[1]);
 	}
+	print_id_costs(&res);
 	free_results(&res);
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,15 @@ static const struct config_key keys[] = {
 	KEY(drift_ppb, DRIFT, 0, 1000000),
 	KEY(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL),
 	KEY(smear_window_s, SMEAR_WINDOW, 0, 172800),
+	KEY(machine_id, MACHINE_ID, 0, IONCLOCK_MACHINE_ID_MAX),
 };
+
+/* The one key with no value until it is set: "unset" and "-" stand for it. */
+static bool is_unset(const struct config_key *k, uint64_t v)
+{
+	return k->bit == IONCLOCK_CONFIG_MACHINE_ID &&
+	       v == IONCLOCK_MACHINE_ID_UNSET;
+}
 
 #define NKEYS	ARRAY_SIZE(keys)
 
@@ -92,10 +101,15 @@ static int parse_pairs(int argc, char **argv, struct ionclock_config *cfg)
 			fail(argv[i], "unknown config key");
 			return 2;
 		}
-		err = parse_u64("config", k->name, argv[i + 1], k->lo, k->hi,
-				&v);
-		if (err)
-			return err;
+		if (is_unset(k, IONCLOCK_MACHINE_ID_UNSET) &&
+		    !strcmp(argv[i + 1], "unset")) {
+			v = IONCLOCK_MACHINE_ID_UNSET;
+		} else {
+			err = parse_u64("config", k->name, argv[i + 1], k->lo,
+					k->hi, &v);
+			if (err)
+				return err;
+		}
 		set_field(cfg, k, v);
 		cfg->set |= k->bit;
 	}
@@ -132,8 +146,13 @@ int cmd_config(struct ctl *ctl, int argc, char **argv)
 		fail(ctl->dev, strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < NKEYS; i++)
-		printf("%s %" PRIu64 "\n", keys[i].name,
-		       get_field(&cfg, &keys[i]));
+	for (i = 0; i < NKEYS; i++) {
+		uint64_t v = get_field(&cfg, &keys[i]);
+
+		if (is_unset(&keys[i], v))
+			printf("%s -\n", keys[i].name);
+		else
+			printf("%s %" PRIu64 "\n", keys[i].name, v);
+	}
 	return 0;
 }

@@ -115,7 +115,7 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 		{ ",component=\"slew\"", pg->error_slew_ns },
 		{ ",component=\"upstream\"", pg->error_upstream_ns },
 	};
-	int64_t t, earliest, latest, off;
+	int64_t t, earliest, latest, off, half;
 	const char *dev = ctl->dev;
 	char extra[160];
 	unsigned int i;
@@ -161,6 +161,17 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 		       "ionclock's time minus the PHC's, measured now.");
 		sample(f, dev, "ionclock_phc_offset_seconds", NULL, "%.9f",
 		       seconds(off));
+	}
+	if (!system_clock_offset(ctl->c, &off, &half)) {
+		family(f, "ionclock_system_clock_offset_seconds", "gauge",
+		       "CLOCK_REALTIME minus ionclock's UTC, measured now.");
+		sample(f, dev, "ionclock_system_clock_offset_seconds", NULL,
+		       "%.9f", seconds(off));
+		family(f, "ionclock_system_clock_offset_uncertainty_seconds",
+		       "gauge",
+		       "Half the width of the reads around that measurement: the offset is within this of the value (add the error bound for true UTC).");
+		sample(f, dev, "ionclock_system_clock_offset_uncertainty_seconds",
+		       NULL, "%.9f", seconds(half));
 	}
 	family(f, "ionclock_phc_frequency_offset_ratio", "gauge",
 	       "The PHC's rate against the counter's nominal rate, minus 1.");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ionclockctl watch [interval [count]]: one line per tick with the state,
- * the bound and the offset to the PHC, until count lines or a signal.
+ * the bound, the offset to the PHC and the system clock's offset from
+ * ionclock's UTC, until count lines or a signal.
  * A line is "key value" pairs, so that awk can pick a field by position;
  * it is flushed at once, for a pipe into a plotter or a log.
  */
@@ -32,7 +33,7 @@ static void on_signal(int sig)
  * Seconds with up to three decimals ("2", "0.5", "0.25") into ms.
  * Returns 0, or 2 after saying whether @s is malformed or out of range.
  */
-static int parse_interval(const char *ctx, const char *s, uint64_t *ms)
+int parse_interval(const char *ctx, const char *s, uint64_t *ms)
 {
 	uint64_t whole = 0, frac = 0, scale = 100;
 	const char *p = s;
@@ -78,8 +79,8 @@ malformed:
 	return 2;
 }
 
-static int watch_args(const char *name, int argc, char **argv, uint64_t *ms,
-		      uint64_t *count)
+int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
+		  uint64_t *count)
 {
 	*ms = WATCH_DEFAULT_MS;
 	*count = 0;
@@ -99,17 +100,18 @@ int check_watch(const char *name, int argc, char **argv)
 {
 	uint64_t ms, count;
 
-	return watch_args(name, argc, argv, &ms, &count);
+	return interval_args(name, argc, argv, &ms, &count);
 }
 
 /* One line; 0, or 1 after saying why nothing could be read. */
-static int watch_line(struct ctl *ctl)
+static int watch_line(struct ctl *ctl, void *arg)
 {
-	int64_t t, earliest, latest, off;
+	int64_t t, earliest, latest, off, half;
 	struct ionclock_info info;
 	struct ionclock_page pg;
 	int err;
 
+	(void)arg;
 	if (device_snapshot(ctl, &info, &pg))
 		return 1;
 	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
@@ -126,6 +128,10 @@ static int watch_line(struct ctl *ctl)
 		printf(" offset_to_phc_ns -");
 	else
 		printf(" offset_to_phc_ns %" PRId64, off);
+	if (system_clock_offset(ctl->c, &off, &half))
+		printf(" system_clock_offset_ns -");
+	else
+		printf(" system_clock_offset_ns %" PRId64, off);
 	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64 "\n",
 	       (int64_t)pg.phc_freq_ppb, pg.generation,
 	       (uint64_t)pg.steps_detected);
@@ -136,14 +142,15 @@ static int watch_line(struct ctl *ctl)
 	return 0;
 }
 
-int cmd_watch(struct ctl *ctl, int argc, char **argv)
+int every_interval(struct ctl *ctl, uint64_t ms, uint64_t count,
+		   int (*tick)(struct ctl *ctl, void *arg), void *arg)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct timespec next;
-	uint64_t ms, count, n;
+	uint64_t n;
 	int ret = 0;
 
-	watch_args("watch", argc, argv, &ms, &count);
+	watch_stop = 0;
 	/* No SA_RESTART: a signal ends the sleep, and the loop. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -159,11 +166,19 @@ int cmd_watch(struct ctl *ctl, int argc, char **argv)
 					    &next, NULL) || watch_stop)
 				break;
 		}
-		ret = watch_line(ctl);
+		ret = tick(ctl, arg);
 		if (ret)
 			break;
 	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	return ret;
+}
+
+int cmd_watch(struct ctl *ctl, int argc, char **argv)
+{
+	uint64_t ms, count;
+
+	interval_args("watch", argc, argv, &ms, &count);
+	return every_interval(ctl, ms, count, watch_line, NULL);
 }

@@ -58,6 +58,7 @@ static int check_count(const char *name, int argc, char **argv);
 static int cmd_status(struct ctl *ctl, int argc, char **argv);
 static int cmd_read(struct ctl *ctl, int argc, char **argv);
 static int cmd_unique(struct ctl *ctl, int argc, char **argv);
+static int cmd_id(struct ctl *ctl, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "status", "", "device, PHC, state, time and offsets", true,
@@ -66,6 +67,12 @@ static const struct command commands[] = {
 	  true, check_count, cmd_read },
 	{ "unique", " [count]", "print machine-wide unique tai_ns via read()",
 	  true, check_count, cmd_unique },
+	{ "id", " [count]",
+	  "print ordered, machine-wide unique 64-bit IDs (needs a machine_id)",
+	  true, check_count, cmd_id },
+	{ "waitsync", " [--max-bound NS] [--timeout S]",
+	  "wait until tracking within the bound; exit 1 on timeout (default 60 s)",
+	  true, check_waitsync, cmd_waitsync },
 	{ "leap", " show|load [file]|check [file]",
 	  "show the leap table, load a leap-seconds.list, or only verify one",
 	  true, check_leap, cmd_leap },
@@ -78,6 +85,9 @@ static const struct command commands[] = {
 	{ "prometheus", " [file]",
 	  "metrics in Prometheus text format, to stdout or atomically to file",
 	  true, check_prometheus, cmd_prometheus },
+	{ "record", " file [interval [count]]",
+	  "watch's values as CSV rows into file (- for stdout)",
+	  true, check_record, cmd_record },
 	{ "bench", " [rounds]",
 	  "time every way of reading the clock here, ns per call and ratios",
 	  true, check_bench, cmd_bench },
@@ -246,13 +256,28 @@ static int64_t ts_ns(const struct timespec *ts)
 	return ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
 }
 
+/* ionclock's time on @clock (IONCLOCK_TAI or IONCLOCK_UTC), ns. */
+static int ionclock_ns(struct ionclock *c, int clock, int64_t *t)
+{
+	struct timespec ts;
+	int err;
+
+	if (clock == IONCLOCK_TAI)
+		return ionclock_now(c, t);
+	err = ionclock_gettime(c, clock, &ts, NULL);
+	if (!err)
+		*t = ts_ns(&ts);
+	return err;
+}
+
 /*
- * ionclock minus @clk (plus @clk_to_tai_ns to put it on TAI): the mid of
- * two ionclock reads around one read of @clk, from the tightest of a few
- * tries.
+ * ionclock on @clock minus @clk (plus @clk_to_tai_ns to put it on the same
+ * scale): the mid of two ionclock reads around one read of @clk, from the
+ * tightest of a few tries.  *@half, if not NULL, gets half that sandwich's
+ * width: the measurement's own uncertainty, ns.
  */
-static int offset_to(struct ionclock *c, clockid_t clk, int64_t clk_to_tai_ns,
-		     int64_t *off)
+static int offset_to(struct ionclock *c, int clock, clockid_t clk,
+		     int64_t clk_to_tai_ns, int64_t *off, int64_t *half)
 {
 	int64_t t1, t2, best = INT64_MAX;
 	struct timespec ts;
@@ -260,12 +285,12 @@ static int offset_to(struct ionclock *c, clockid_t clk, int64_t clk_to_tai_ns,
 
 	*off = 0;
 	for (i = 0; i < OFFSET_TRIES; i++) {
-		err = ionclock_now(c, &t1);
+		err = ionclock_ns(c, clock, &t1);
 		if (err)
 			return err;
 		if (clock_gettime(clk, &ts))
 			return -errno;
-		err = ionclock_now(c, &t2);
+		err = ionclock_ns(c, clock, &t2);
 		if (err)
 			return err;
 		if (t2 - t1 < best) {
@@ -273,7 +298,17 @@ static int offset_to(struct ionclock *c, clockid_t clk, int64_t clk_to_tai_ns,
 			*off = t1 + (t2 - t1) / 2 - (ts_ns(&ts) + clk_to_tai_ns);
 		}
 	}
+	if (half)
+		*half = best / 2 + 1;
 	return 0;
+}
+
+int system_clock_offset(struct ionclock *c, int64_t *off, int64_t *half)
+{
+	int err = offset_to(c, IONCLOCK_UTC, CLOCK_REALTIME, 0, off, half);
+
+	*off = -*off;
+	return err;
 }
 
 /*
@@ -295,7 +330,8 @@ int phc_offset(struct ionclock *c, const struct ionclock_info *info,
 	fd = open(phc, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = offset_to(c, FD_TO_CLOCKID(fd), phc_to_tai, off);
+	err = offset_to(c, IONCLOCK_TAI, FD_TO_CLOCKID(fd), phc_to_tai, off,
+			NULL);
 	close(fd);
 	return err;
 }
@@ -306,7 +342,7 @@ static void print_offset(const char *key, struct ionclock *c, clockid_t clk,
 	int64_t off;
 	int err;
 
-	err = offset_to(c, clk, clk_to_tai_ns, &off);
+	err = offset_to(c, IONCLOCK_TAI, clk, clk_to_tai_ns, &off, NULL);
 	if (err) {
 		if (err != -EAGAIN)
 			fail(clk_name, ionclock_strerror(err));
@@ -323,7 +359,7 @@ static void print_str(const char *key, const char *v)
 
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-	int64_t t, earliest, latest, off;
+	int64_t t, earliest, latest, off, half;
 	struct ionclock_info info;
 	struct ionclock_page pg;
 	char phc[32];
@@ -376,6 +412,14 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	print_offset("offset_to_tai_ns", ctl->c, CLOCK_TAI, 0, "CLOCK_TAI");
 	print_offset("offset_to_realtime_ns", ctl->c, CLOCK_REALTIME, 0,
 		     "CLOCK_REALTIME");
+	err = system_clock_offset(ctl->c, &off, &half);
+	if (err) {
+		print_str("system_clock_offset_ns", "");
+		print_str("system_clock_offset_uncertainty_ns", "");
+	} else {
+		printf("system_clock_offset_ns %" PRId64 "\n", off);
+		printf("system_clock_offset_uncertainty_ns %" PRId64 "\n", half);
+	}
 
 	printf("samples_taken %" PRIu64 "\n", (uint64_t)pg.samples_taken);
 	printf("samples_rejected %" PRIu64 "\n", (uint64_t)pg.samples_rejected);
@@ -412,6 +456,26 @@ static int cmd_unique(struct ctl *ctl, int argc, char **argv)
 	return print_times(ctl, count_arg(argc, argv), ionclock_unique);
 }
 
+/* The first request fails, before anything is printed, with no machine id. */
+static int cmd_id(struct ctl *ctl, int argc, char **argv)
+{
+	uint64_t ids[IONCLOCK_ID_MAX_COUNT];
+	unsigned long count = count_arg(argc, argv), n, i;
+	int err;
+
+	while (count) {
+		n = count < ARRAY_SIZE(ids) ? count : ARRAY_SIZE(ids);
+		err = ionclock_ids(ctl->c, ids, n);
+		if (err) {
+			fail(ctl->dev, ionclock_strerror(err));
+			return 1;
+		}
+		for (i = 0; i < n; i++)
+			printf("id %" PRIu64 "\n", ids[i]);
+		count -= n;
+	}
+	return 0;
+}
 
 /* The whole command line is checked before anything runs. */
 static int parse_commands(int argc, char **argv, struct invocation *inv,

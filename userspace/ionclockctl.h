@@ -33,6 +33,13 @@ const char *state_name(uint32_t state);
 int phc_offset(struct ionclock *c, const struct ionclock_info *info,
 	       const struct ionclock_page *pg, int64_t *off);
 
+/*
+ * CLOCK_REALTIME minus ionclock's (smeared) UTC, measured between two
+ * ionclock reads; *@half: half the tightest such sandwich, ns.  0, -ENODATA
+ * (no TAI - UTC offset on the page) or -errno.
+ */
+int system_clock_offset(struct ionclock *c, int64_t *off, int64_t *half);
+
 /* ctl_leap.c */
 int check_leap(const char *name, int argc, char **argv);
 int cmd_leap(struct ctl *ctl, int argc, char **argv);
@@ -44,6 +51,25 @@ int cmd_config(struct ctl *ctl, int argc, char **argv);
 /* ctl_watch.c */
 int check_watch(const char *name, int argc, char **argv);
 int cmd_watch(struct ctl *ctl, int argc, char **argv);
+/* Seconds with up to 3 decimals into ms, 0.01 .. 3600 s: 0, or 2 after saying why. */
+int parse_interval(const char *ctx, const char *s, uint64_t *ms);
+/* [interval [count]] as watch takes them: 0, or 2 after saying why. */
+int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
+		  uint64_t *count);
+/*
+ * @tick every @ms on a fixed CLOCK_MONOTONIC grid, @count times (0: until
+ * SIGINT or SIGTERM); stops at the first non-zero return, which it returns.
+ */
+int every_interval(struct ctl *ctl, uint64_t ms, uint64_t count,
+		   int (*tick)(struct ctl *ctl, void *arg), void *arg);
+
+/* ctl_record.c */
+int check_record(const char *name, int argc, char **argv);
+int cmd_record(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_waitsync.c */
+int check_waitsync(const char *name, int argc, char **argv);
+int cmd_waitsync(struct ctl *ctl, int argc, char **argv);
 
 /* ctl_metrics.c */
 int check_prometheus(const char *name, int argc, char **argv);

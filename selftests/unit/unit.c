@@ -19,6 +19,9 @@ static const struct unit_case *const suites[] = {
 	unit_engine_cases,
 	unit_read_cases,
 	unit_utc_cases,
+	unit_vdso_cases,
+	unit_order_cases,
+	unit_leap_cases,
 };
 
 int main(void)

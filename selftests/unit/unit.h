@@ -53,6 +53,9 @@ static const struct ionclock_params module_defaults = {
 extern const struct unit_case unit_engine_cases[];
 extern const struct unit_case unit_read_cases[];
 extern const struct unit_case unit_utc_cases[];
+extern const struct unit_case unit_vdso_cases[];
+extern const struct unit_case unit_order_cases[];
+extern const struct unit_case unit_leap_cases[];
 
 /* A deterministic generator, so a failure replays (seed from UNIT_SEED). */
 struct unit_rng {

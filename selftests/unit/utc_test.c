@@ -51,6 +51,7 @@ static void frozen_new(struct frozen *f, uint32_t flags, int32_t offset_s,
 	f->c.fd = -1;
 	f->c.counter_id = f->p->counter_id;
 	f->c.page = f->p;
+	f->c.max_bound_ns = 0;
 }
 
 static void frozen_free(struct frozen *f)

@@ -193,6 +193,68 @@ if [ "$series" = debug ]; then
 	say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak-boot) leak(s) at boot, not counted"
 fi
 
+# ---- The LD_PRELOAD drop-in on real programs (preload_test: date, python3,
+# redis-server, date under jemalloc, tcmalloc and mimalloc in both orders),
+# then the system clock and the PHC stepped under a stamping program
+# (preload_steps_test).  The PHC is set 10^6 s ahead of the system clock
+# before the module loads, so that ionclock's UTC cannot pass for the
+# system's; then it is put back.  Then a page with no time, on fakephc.
+preload_stage() {
+	check "set the igb PHC 10^6 s ahead of the system clock" \
+		phc_ctl -q "$igb_ptp" set $(($(date +%s) + 1000000))
+	check "load on the far PHC" load phc="$igb"
+	suite preload preload_test
+	suite preload_steps preload_steps_test
+	check "unload" unload
+	check "the igb PHC back on the system clock" \
+		phc_ctl -q "$igb_ptp" -- freq 0 set
+	# A page with no time: fakephc fails every read, so the module never
+	# publishes.  Then it gets time while a program runs, 37 s behind the
+	# system clock (the fake PHC starts at CLOCK_TAI, which is the
+	# system's UTC here, less the offset 37): that program's clock must
+	# stand still, not go back.
+	check "load fakephc, failing every read" \
+		insmod /modules/fakephc.ko fail_all=1
+	fake_ptp=$(find_fake)
+	check "load on it: the page has no time" \
+		sh -c "insmod /modules/ionclock.ko phc=$fake_ptp && ! ionclockctl read"
+	check "no time on the page: date under the drop-in is the system's" \
+		preload_reads_system
+	check "time arrives mid-run, 37 s behind: the clock holds, never back" \
+		preload_switch_holds
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
+}
+
+preload_env="LD_PRELOAD=/tests/libionclock-preload.so IONCLOCK_PRELOAD_TAI_OFFSET=37"
+
+preload_reads_system() {
+	b=$(date +%s)
+	got=$(env $preload_env timeout 30 /usr/bin/date +%s) || return 1
+	a=$(date +%s)
+	echo "system $b <= date under the drop-in $got <= system $a"
+	[ "$b" -le "$got" ] && [ "$got" -le "$a" ]
+}
+
+preload_switch_holds() {
+	s0=$(date +%s)
+	env $preload_env timeout 60 /tests/preload_stamp_prog 8 >/tmp/stamp &
+	p=$!
+	sleep 3
+	echo 0 >/sys/module/fakephc/parameters/fail_all
+	wait $p || return 1
+	s1=$(date +%s)
+	cat /tmp/stamp
+	ionclockctl read || return 1
+	last=$(sed -n 's/^last_realtime_ns //p' /tmp/stamp)
+	echo "system $s0 .. $s1, last stamp $((last / 1000000000))"
+	grep -qx 'back_clock_gettime 0' /tmp/stamp &&
+	grep -qx 'back_gettimeofday 0' /tmp/stamp &&
+	grep -qx 'back_time 0' /tmp/stamp &&
+	[ $((last / 1000000000)) -ge "$s0" ] &&
+	[ $((last / 1000000000)) -le $((s1 - 3)) ]
+}
+
 # ---- Faults on demand: fakephc.ko (selftests/fakephc) is a PHC that
 # fails, drifts, steps, slows down and disappears when the test says so;
 # fault_test also starves the sampler with RT hogs, and reload_test
@@ -207,12 +269,17 @@ find_fake() {
 
 fault_stage() {
 	fake=/sys/module/fakephc/parameters
-	check "load fakephc with two clocks of one name" \
-		insmod /modules/fakephc.ko clocks=2
+	# Off-rate from its first read on, for startup_test's first case.
+	check "load fakephc with two clocks of one name, 80 ppm fast" \
+		insmod /modules/fakephc.ko clocks=2 rate_ppb=80000
 	fake_ptp=$(find_fake)
 	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
 	check "phc_ctl steers the fake PHC" \
 		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
+	# The bound from the first read, the fake off-rate from the start;
+	# the test loads and unloads the module itself.
+	IONCLOCK_FAKE=$fake IONCLOCK_MODULE=/modules/ionclock.ko \
+		IONCLOCK_MODULE_ARGS="phc=$fake_ptp" suite startup startup_test
 	check "load on the fake PHC" load phc="$fake_ptp"
 	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
 	# Removed beside a twin of the same name: not followed to the twin.
@@ -224,6 +291,12 @@ fault_stage() {
 	check "unload" unload
 	check "unload fakephc" rmmod fakephc
 }
+
+# run.sh <series> preload: the drop-in's stage alone.
+if [ "$mode" = preload ]; then
+	preload_stage
+	finish
+fi
 
 # make soak: the fault scenarios and the reloads only, each for
 # FAULT_SOAK_SECONDS.
@@ -317,26 +390,51 @@ if [ "$mode" = bound ]; then
 		load phc="$igb_ptp" max_slew_ppm=100000
 	suite bound_phc_manip phc_manip_test
 	check "unload" unload
+	# The same steering on the fake PHC, whose frequency changes are
+	# continuous: QEMU's igb also steps its time when the driver rewrites
+	# TIMINCA (by about uptime x the change: 5.5 ms for 100 ppm after 55 s
+	# of uptime, measured).  drift_ppb=100000 allows for the 100 ppm
+	# steps, so the checks right after them are judged too.
+	check "load fakephc" insmod /modules/fakephc.ko
+	fake_ptp=$(find_fake)
+	check "load on the fake PHC, max_slew_ppm=100000 drift_ppb=100000" \
+		load phc="$fake_ptp" max_slew_ppm=100000 drift_ppb=100000
+	IONCLOCK_PHC=$fake_ptp IONCLOCK_JUDGE_FREQ_STEP=1 \
+		suite bound_phc_manip_fake phc_manip_test
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
 	finish
 fi
 
+# make demo: ionclock live, and a recording for the host's picture
+# (selftests/demo-plot.sh): the system clock is stepped 2 s back and the
+# PHC 1 s back while it records, and ionclock goes on forward.
 if [ "$mode" = demo ]; then
+	phc_ctl "$igb_ptp" -- set adj 37 >/dev/null
 	load phc="$igb"
-	sleep 3
+	ionclockctl waitsync --timeout 60
+	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
+	ionclockctl leap load /tmp/leap-seconds.list >/dev/null
 	echo "\$ ionclockctl status"
 	if ionclockctl status | tee /tmp/status; then
 		grep -qx "state tracking" /tmp/status && pass=1
 	fi
 	echo
-	echo "live readings, seconds:  ionclock (TAI)  |  PHC read directly (phc_ctl)  |  system clock"
-	for i in 1 2 3 4 5; do
-		t=$(ionclockctl read | awk '{ print $2 }')
-		phc=$(phc_ctl "$igb_ptp" get 2>/dev/null |
-		      sed -n 's/.*clock time is \([0-9.]*\).*/\1/p')
-		sys=$(cut -d' ' -f1 /proc/uptime)
-		echo "  ${t%?????????}.${t#${t%?????????}}  |  $phc  |  $(date +%s) (uptime $sys)"
-		sleep 1
-	done
+	echo "\$ ionclockctl record /tmp/demo.csv 0.25 160   (40 s)"
+	ionclockctl record /tmp/demo.csv 0.25 160 &
+	rec=$!
+	sleep 10
+	echo "\$ date -s @\$((\$(date +%s) - 2))   # the system clock 2 s back"
+	/usr/bin/date -s "@$(($(/usr/bin/date +%s) - 2))" >/dev/null
+	sleep 10
+	echo "\$ phc_ctl $igb_ptp -- adj -1   # the PHC 1 s back"
+	phc_ctl "$igb_ptp" -- adj -1
+	sleep 5
+	ionclockctl watch 1 3
+	wait $rec || pass=0
+	echo "ionclock-demo-begin"
+	cat /tmp/demo.csv
+	echo "ionclock-demo-end"
 	echo
 	echo "\$ dmesg | grep ionclock"
 	dmesg | grep ionclock
@@ -345,7 +443,8 @@ if [ "$mode" = demo ]; then
 fi
 
 # make bench: the read costs on the igb PHC, once tracking (ionclockctl
-# bench); the host collects the "read-cost:" lines from the console log.
+# bench, preload_vm_bench); the host collects the "read-cost:" and
+# "preload-cost:" lines from the console log.
 if [ "$mode" = bench ]; then
 	load phc="$igb"
 	for i in $(seq 60); do
@@ -355,8 +454,11 @@ if [ "$mode" = bench ]; then
 	# A leap table, so that ionclock_gettime(UTC) has an offset to apply.
 	make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
 	ionclockctl leap load /tmp/leap-seconds.list
+	# A machine id, so that ionclock_id() is timed too.
+	ionclockctl config machine_id 1 >/dev/null
 	ionclockctl status
-	ionclockctl bench && pass=1
+	# The drop-in's clock_gettime() next to glibc's, and its set-up.
+	ionclockctl bench && preload_vm_bench && pass=1
 	unload
 	finish
 fi
@@ -399,8 +501,11 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 
 suite abi abi_test
 suite monotonic monotonic_test
-suite preload preload_test
 suite unique unique_test
+# Destructive for the clock, so after the readers: the TSC stops being
+# the clocksource and comes back.
+suite clocksource clocksource_test
+suite timens_tsc timens_test
 # Not a test: the cost of each way of reading the time, for the record.
 ionclockctl bench
 check "ionclockctl status reports tracking" \
@@ -432,9 +537,6 @@ check "ionclockctl watch 0.2 3 prints 3 lines, tracking, with a bound" \
 check "ionclockctl watch ends cleanly on SIGINT" watch_sigint
 check "ionclockctl prometheus writes the textfile, and nothing else" \
 	prom_file
-echo "ionclock-metrics-begin $series"
-cat /tmp/textfile/ionclock.prom
-echo "ionclock-metrics-end $series"
 check "ionclockctl rejects an unknown command with exit 2" \
 	sh -c 'ionclockctl frobnicate; [ $? = 2 ]'
 check "unload" unload
@@ -466,10 +568,94 @@ check "ionclockctl config refuses poll_ms 5 with exit 2" \
 	sh -c 'ionclockctl config poll_ms 5; [ $? = 2 ]'
 check "unload" unload
 
+# ---- Operations: ordered IDs, waitsync, the system clock's offset,
+# record, and the metrics for the host's Prometheus and dashboard checks
+# (selftests/metrics_test.sh).  The PHC is set to the system clock (QEMU
+# starts it there, and control_test stepped it days ahead), then +37 s puts
+# it on TAI: with a leap table ionclock's UTC is the system clock's again,
+# so every metric is there and the system clock's offset is small.
+check "put the igb PHC on TAI (system clock + 37 s)" \
+	phc_ctl "$igb_ptp" -- set adj 37
+check "load for operations" load phc="$igb"
+check "ionclockctl waitsync: exit 0 once tracking" \
+	ionclockctl waitsync --timeout 60
+make-leapfile.sh $(($(date +%s) + 100 * 86400)) >/tmp/leap-seconds.list
+check "load a leap table" ionclockctl leap load /tmp/leap-seconds.list
+suite ids ids_test
+id_unset() {
+	ionclockctl id 3 >/tmp/ids 2>/tmp/ids.err
+	rc=$?
+	cat /tmp/ids.err
+	[ "$rc" = 1 ] && [ ! -s /tmp/ids ] && grep -q "no machine id set" /tmp/ids.err
+}
+ids_ordered() {
+	ionclockctl config machine_id 5 >/dev/null &&
+	ionclockctl id 5000 >/tmp/ids || return 1
+	[ "$(wc -l </tmp/ids)" = 5000 ] &&
+	# As digit strings: awk's numbers would lose the IDs' low bits.
+	awk '$1 != "id" || length($2) < length(prev) ||
+	     (length($2) == length(prev) && ($2 "") <= (prev "")) { exit 1 }
+	     { prev = $2 }' /tmp/ids &&
+	ionclockctl config machine_id unset | grep -qx "machine_id -"
+}
+waitsync_timeout() {
+	ionclockctl waitsync --max-bound 1 --timeout 1 2>/tmp/ws
+	rc=$?
+	cat /tmp/ws
+	[ "$rc" = 1 ] && grep -q "not synchronized after 1 s: error bound [0-9]* ns above --max-bound 1 ns" /tmp/ws
+}
+system_offset() {
+	ionclockctl status >/tmp/status || return 1
+	grep system_clock_offset /tmp/status
+	off=$(awk '$1 == "system_clock_offset_ns" { print $2 }' /tmp/status)
+	unc=$(awk '$1 == "system_clock_offset_uncertainty_ns" { print $2 }' /tmp/status)
+	[ -n "$off" ] && [ "$off" != - ] && [ "${unc:-0}" -gt 0 ] &&
+	[ "${off#-}" -lt 1000000000 ]
+}
+record_csv() {
+	ionclockctl record /tmp/rec.csv 0.2 5 || return 1
+	cat /tmp/rec.csv
+	[ "$(head -n 1 /tmp/rec.csv)" = "mono_ns,tai_ns,state,bound_ns,phc_offset_ns,system_clock_offset_ns,system_clock_offset_uncertainty_ns,generation" ] &&
+	[ "$(grep -Ec '^[0-9]+,[0-9]+,tracking,[0-9]+,-?[0-9]+,-?[0-9]+,[0-9]+,[0-9]+$' /tmp/rec.csv)" = 5 ]
+}
+# The drop-in failing closed (IONCLOCK_PRELOAD_MAX_BOUND_NS) on a live
+# device: above the bound a real program gets an error, within it the time.
+preload_py() {
+	LD_PRELOAD=/tests/libionclock-preload.so IONCLOCK_PRELOAD_MAX_BOUND_NS=$1 \
+		/usr/bin/python3.11 -c 'import time; print(int(time.time()))'
+}
+preload_closed() {
+	! preload_py 1 2>/tmp/py && cat /tmp/py && grep -q BlockingIOError /tmp/py
+}
+preload_within() {
+	t=$(preload_py 1000000000) || return 1
+	now=$(date +%s)
+	echo "drop-in $t, system clock $now"
+	[ $((t - now)) -le 5 ] && [ $((now - t)) -le 5 ]
+}
+check "the drop-in with a 1 ns maximum bound: python's time.time() raises" \
+	preload_closed
+check "the drop-in with a 1 s maximum bound: python gets ionclock's UTC" \
+	preload_within
+check "ionclockctl id with no machine id fails, printing no ID" id_unset
+check "ionclockctl id 5000: increasing IDs once machine_id is set" ids_ordered
+check "ionclockctl waitsync --max-bound 1 --timeout 1 exits 1, saying why" \
+	waitsync_timeout
+check "ionclockctl status: the system clock's offset, with its uncertainty" \
+	system_offset
+check "ionclockctl record writes a header and 5 rows" record_csv
+check "ionclockctl prometheus with every metric" prom_file
+echo "ionclock-metrics-begin $series"
+cat /tmp/textfile/ionclock.prom
+echo "ionclock-metrics-end $series"
+check "unload" unload
+check "put the igb PHC back on the system clock" phc_ctl "$igb_ptp" set
+
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.
 check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
+suite timens timens_test
 ionclockctl bench
 check "unload" unload
 
@@ -478,6 +664,8 @@ check "load with two PHCs" load phc="$igb,$e1000e"
 IONCLOCK_BAD_DEV=/dev/ionclock1 suite implausible implausible_phc_test
 check "dmesg reports the implausible PHC" dmesg_has implausible
 check "unload" unload
+
+preload_stage
 
 fault_stage
 

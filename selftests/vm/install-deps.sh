@@ -7,8 +7,10 @@
 # headers (unpacked into the cache, see kernel-headers.sh, not installed),
 # and linux-source-6.1 for kselftest_harness.h and checkpatch.pl; for the
 # install test, dkms, pkg-config and groff/man-db; for the metrics test,
-# Prometheus's promtool and node_exporter, and curl to scrape it.  Safe to
-# run again: it only acts on what is missing.
+# Prometheus's promtool and node_exporter, and curl to scrape it; for the
+# LD_PRELOAD drop-in, real allocators and a real service to run it under
+# (jemalloc, tcmalloc, mimalloc, redis-server and redis-cli).  Safe to run
+# again: it only acts on what is missing.
 #
 #   install-deps.sh              install
 #   install-deps.sh --packages   print the packages it would install with apt
@@ -19,7 +21,8 @@ set -euo pipefail
 packages=(build-essential gcc-12 bc flex bison libelf-dev cpio xz-utils zstd
 	  kmod busybox-static linuxptp tzdata python3 linux-source-6.1 dkms
 	  pkg-config groff-base man-db gnuplot-nox prometheus
-	  prometheus-node-exporter curl)
+	  prometheus-node-exporter curl libjemalloc2 libtcmalloc-minimal4
+	  libmimalloc2.0 redis-server redis-tools)
 qemu_packages=(qemu-system-x86 qemu-system-data ipxe-qemu seabios)
 apt_etc=${IONCLOCK_APT_ETC:-/etc/apt}
 

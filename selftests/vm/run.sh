@@ -5,10 +5,10 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz]
+#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload]
 #
 # soak runs only the fault scenarios and the reloads, each for
-# FAULT_SOAK_SECONDS (600).
+# FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage.
 #
 # fuzz (make check-fuzz, on the debug kernel) runs init.sh's hostile-input
 # plan instead: FUZZ_IOCTLS (1000000) random ioctls beside readers, mappers
@@ -41,13 +41,13 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
-case "$mode" in bench | bound | fuzz) out=$out-$mode ;; esac
+case "$mode" in bench | bound | fuzz | preload) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
@@ -146,14 +146,20 @@ cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
 	cp "$out/mod-skew/kmod/ionclock.ko" "$ird/modules/ionclock-mirror-skew.ko"
 # Not in modules/order: the fault stage loads it itself.
 cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
-# phc_ctl is the real tool users steer a PHC with; coreutils' date and
-# python3 are real programs for the LD_PRELOAD drop-in, at their own paths
-# (busybox's date stays the shell's), with only the Python modules that
-# start-up needs.  Bring their libraries.
-for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11; do
+# phc_ctl is the real tool users steer a PHC with; coreutils' date,
+# python3 and redis-server (linked with jemalloc) are real programs for the
+# LD_PRELOAD drop-in, at their own paths (busybox's date stays the shell's),
+# with only the Python modules that start-up needs; jemalloc, tcmalloc and
+# mimalloc are real allocators to preload beside it.  Bring their libraries.
+multiarch=$(gcc -print-multiarch)
+for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11 \
+	   /usr/bin/redis-server /usr/lib/"$multiarch"/libjemalloc.so.2 \
+	   /usr/lib/"$multiarch"/libtcmalloc_minimal.so.4 \
+	   /usr/lib/"$multiarch"/libmimalloc.so.2; do
+	[ -e "$bin" ] || { log "$bin missing: run selftests/vm/install-deps.sh"; exit 1; }
 	case "$bin" in
 	*/phc_ctl) cp "$bin" "$ird/bin/" ;;
-	*) mkdir -p "$ird${bin%/*}" && cp "$bin" "$ird$bin" ;;
+	*) mkdir -p "$ird${bin%/*}" && cp -L "$bin" "$ird$bin" ;;
 	esac
 	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
 		mkdir -p "$ird$(dirname "$lib")"
@@ -164,6 +170,11 @@ mkdir -p "$ird/usr/lib/python3.11"
 cp /usr/lib/python3.11/*.py "$ird/usr/lib/python3.11/"
 cp -r /usr/lib/python3.11/encodings "$ird/usr/lib/python3.11/"
 cp -r "$top"/build/selftests/. "$ird/tests/"
+# make bench's drop-in half, built by userspace/bench before the VM starts.
+if [ "$mode" = bench ]; then
+	cp "$top/build/bench/preload_vm_bench" "$ird/tests/" ||
+		{ log "build/bench/preload_vm_bench missing: make -C userspace/bench"; exit 1; }
+fi
 cp "$top/selftests/vm/init.sh" "$ird/init"
 echo "$mode" >"$ird/mode"
 [ "$mode" != soak ] || echo "${FAULT_SOAK_SECONDS:-600}" >"$ird/soak_seconds"

@@ -29,7 +29,13 @@
  * showed it (UNRELIABLE).  A rate that slides there slowly, over more than
  * two fit windows (about 3 s at the default poll), is followed until it
  * crosses the limit.  In both states the bound grows with the drift rate
- * from the last sample trusted.
+ * and the rate's uncertainty from the last sample trusted (ERROR BOUND).
+ *
+ * A counter that goes back (a TSC reset over suspend or hibernation) is
+ * taken as a new start: the engine refits from the first sample after it,
+ * keeps its trusted rate, and the time goes on from where it stood, or
+ * from the PHC's time if that is later.  Readers that read the counter
+ * between the reset and the next update see the time stand still.
  *
  * FINDING AND MAPPING THE PAGE
  *
@@ -50,7 +56,9 @@
  *   3. copies the fields it needs and reads the counter named by
  *      @counter_id: for IONCLOCK_COUNTER_TSC, "lfence; rdtsc" (or rdtscp),
  *      so the counter is not read before the fields; for
- *      IONCLOCK_COUNTER_MONOTONIC_RAW, clock_gettime(CLOCK_MONOTONIC_RAW);
+ *      IONCLOCK_COUNTER_MONOTONIC_RAW, clock_gettime(CLOCK_MONOTONIC_RAW)
+ *      as the kernel has it: inside a time namespace, minus the
+ *      namespace's monotonic offset (/proc/self/timens_offsets);
  *   4. issues a read barrier and re-reads @seq_count; if it differs from the
  *      value of step 1, retries from step 1;
  *   5. outside the loop, computes
@@ -60,7 +68,8 @@
  *
  *      where the product is a 128-bit unsigned product of two 64-bit values.
  *
- * A reader that finds IONCLOCK_FLAG_VALID clear has no time to report.
+ * A reader that finds IONCLOCK_FLAG_VALID clear has no time to report; one
+ * that finds IONCLOCK_FLAG_COUNTER_UNSYNCED set uses read() instead.
  *
  * The counter read must be ordered after the field reads (step 3): a counter
  * read that floats above the first sequence read could pair a counter from
@@ -74,13 +83,39 @@
  *
  * ERROR BOUND
  *
- * The page carries an estimate of the maximum error of the published time,
- * as the sum of its components at counter_base plus a term growing with the
- * time since counter_base (see the fields).  It is a bound under these
- * assumptions: the PHC's own error against its reference is at most
+ * The page carries the maximum error of the published time, as the sum of
+ * its components at counter_base plus a term growing with the time since
+ * counter_base (see the fields).  It is a bound, not a statistic, under
+ * these assumptions: the PHC's own error against its reference is at most
  * @error_upstream_ns, the PHC read is bracketed by the two counter reads
- * around it, and the counter's frequency does not wander by more than the
- * stated drift rate between samples.
+ * around it, and the rate between counter and PHC does not move by more
+ * than drift_ppb (struct ionclock_config) between two samples unseen: the
+ * counter's wander and the PTP servo's frequency steps together.
+ *
+ * It holds from the first published sample.  The rate the time runs on
+ * may be off the PHC's: until two samples have measured it, by up to
+ * max_freq_ppb; from then on by the fit's own worst-case slope error,
+ * from the samples' brackets (or residuals, where larger).  Before any
+ * rate is trusted the time runs on the counter's nominal rate, so the
+ * uncertainty is how far the first samples put the PHC from it.  That
+ * uncertainty times the age of the last trusted sample is in
+ * @error_bound_ns, and it is part of @error_growth_frac32, so a PHC lost
+ * at any point (HOLDOVER) leaves a bound that grows at the rate the time
+ * may really be missing by, plus drift_ppb.  When the newest samples'
+ * slope refutes the window's (the PHC's rate stepped), the uncertainty
+ * widens at once to what the newest samples say.
+ *
+ * IONCLOCK_FLAG_BOUND_DEGRADED says the assumptions failed: a sample found
+ * the PHC outside the bound published for its moment, or the rate moving
+ * by more than drift_ppb; it stays until a sample is inside again and the
+ * fit has caught up.  Between the change and the first sample that shows
+ * it (one poll period) nothing can know: a servo that steps the PHC's
+ * frequency by F ppb needs drift_ppb >= F * 1000 for the bound to cover
+ * that too.  PHC steps are outside the assumptions until seen: they are
+ * flagged, then covered by @error_slew_ns.
+ *
+ * With a PHC on UTC (phc_timescale) and no TAI - UTC offset known, the
+ * page's time is UTC under TAI's name: IONCLOCK_FLAG_BOUND_VALID is clear.
  *
  * All multi-byte fields are in the CPU's native byte order.
  */
@@ -118,6 +153,19 @@ struct ionclock_page {
 #define IONCLOCK_FLAG_BOUND_VALID	(1u << 3) /* error fields are filled */
 #define IONCLOCK_FLAG_TAI_OFFSET_VALID	(1u << 4) /* @tai_utc_offset_s is known */
 #define IONCLOCK_FLAG_LEAP_VALID	(1u << 5) /* leap fields are filled */
+/*
+ * A sample found the PHC outside the bound published for its moment, or
+ * its rate moving by more than drift_ppb between samples: the bound's
+ * assumptions do not hold until the fit has caught up (see ERROR BOUND).
+ */
+#define IONCLOCK_FLAG_BOUND_DEGRADED	(1u << 6)
+/*
+ * The kernel no longer uses the TSC for its own time (the clocksource
+ * watchdog found it unstable, or the clocksource was changed): page
+ * reads on different CPUs may disagree.  read() stays ordered; the
+ * library takes every reading through it while this is set.
+ */
+#define IONCLOCK_FLAG_COUNTER_UNSYNCED	(1u << 7)
 	__u32 state;
 #define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
 #define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
@@ -139,13 +187,14 @@ struct ionclock_page {
 
 	/*
 	 * Error bound at counter_base, in ns, and its components: the read
-	 * bracket of the best PHC sample, the estimator's residual, the offset
-	 * still being slewed away, and the PHC's own error against its
-	 * reference as set by the PTP servo's owner.  The bound at a later
-	 * counter value adds (elapsed_ns * error_growth_frac32) >> 32.
+	 * bracket of the newest PHC sample, the estimator's residual, the
+	 * offset still being slewed away, and the PHC's own error against its
+	 * reference as set by the PTP servo's owner; the rest of it is the
+	 * drift and rate-uncertainty terms (see ERROR BOUND).  The bound at a
+	 * later counter value adds (elapsed_ns * error_growth_frac32) >> 32.
 	 */
 	__u64 error_bound_ns;
-	__u64 error_growth_frac32;	/* drift rate, ns per ns << 32 */
+	__u64 error_growth_frac32;	/* drift + rate + slew, ns/ns << 32 */
 	__u64 error_bracket_ns;
 	__u64 error_residual_ns;
 	__u64 error_slew_ns;
@@ -255,11 +304,16 @@ struct ionclock_reading {
  *	Backward steps are always slewed.
  * @max_freq_ppb: a PHC further than this from the counter's nominal rate
  *	is implausible and not followed, 1000 .. 100000000 ppb
- * @drift_ppb: the counter's assumed drift for the error bound,
- *	0 .. 1000000 ppb
+ * @drift_ppb: how far the rate between counter and PHC may move between
+ *	two samples, for the error bound: the counter's drift plus the PTP
+ *	servo's frequency steps (see ERROR BOUND), 0 .. 1000000 ppb
  * @upstream_error_ns: the PHC's own error against its reference, as the
  *	PTP servo's owner reports it, 0 .. 10^12 ns; added to the bound
  * @smear_window_s: length of the UTC smear, 0 (none) .. 172800 s
+ * @machine_id: this host's number in the IDs of IONCLOCK_IOC_NEXT_ID,
+ *	0 .. IONCLOCK_MACHINE_ID_MAX, or IONCLOCK_MACHINE_ID_UNSET (the
+ *	default after load, which refuses ID requests until it is set).
+ *	Each host that hands out IDs needs a number of its own.
  * @reserved: must be 0
  *
  * Changing anything needs CAP_SYS_TIME; an out-of-range value fails the
@@ -278,7 +332,8 @@ struct ionclock_config {
 #define IONCLOCK_CONFIG_DRIFT		(1u << 5)
 #define IONCLOCK_CONFIG_UPSTREAM_ERROR	(1u << 6)
 #define IONCLOCK_CONFIG_SMEAR_WINDOW	(1u << 7)
-#define IONCLOCK_CONFIG_ALL		0xffu
+#define IONCLOCK_CONFIG_MACHINE_ID	(1u << 8)
+#define IONCLOCK_CONFIG_ALL		0x1ffu
 	__u32 poll_ms;
 	__u32 max_slew_ppb;
 	__u64 step_threshold_ns;
@@ -287,7 +342,10 @@ struct ionclock_config {
 	__u32 drift_ppb;
 	__u32 smear_window_s;
 	__u64 upstream_error_ns;
-	__u64 reserved[6];
+	__u64 machine_id;
+#define IONCLOCK_MACHINE_ID_MAX		1023
+#define IONCLOCK_MACHINE_ID_UNSET	(~0ULL)
+	__u64 reserved[5];
 };
 
 #define IONCLOCK_MAX_LEAPS	64
@@ -315,7 +373,9 @@ struct ionclock_leap {
  * @reserved: must be 0
  *
  * Setting needs CAP_SYS_TIME; the kernel checks everything above and
- * refuses a table that has already expired.
+ * refuses a table that has already expired (-ESTALE).  A table that would
+ * put smeared UTC behind where it stands, as one loaded in the middle of a
+ * smear can, is refused with -EBUSY: load it once the smear is over.
  */
 struct ionclock_leap_table {
 	__u32 flags;
@@ -325,10 +385,64 @@ struct ionclock_leap_table {
 	__u64 reserved[4];
 };
 
+/*
+ * ORDERED IDS
+ *
+ * IONCLOCK_IOC_NEXT_ID hands out 64-bit IDs that are unique across every
+ * process using the device and strictly increasing: a call that starts
+ * after another has returned gets IDs greater than all of that call's, in
+ * any process.  As unsigned 64-bit numbers:
+ *
+ *   bits 63..22  milliseconds since IONCLOCK_ID_EPOCH_TAI_S (42 bits, which
+ *                last until the year 2159)
+ *   bits 21..12  the machine id (struct ionclock_config @machine_id)
+ *   bits 11..0   a sequence number within the millisecond
+ *
+ * The millisecond is the device's TAI time, which never goes backward, read
+ * during the call; the epoch is 2020-01-01 00:00:00 TAI (on ionclock's
+ * scale, 1577836800 s after 1970-01-01 00:00:00 TAI; it is
+ * 2019-12-31 23:59:23 UTC).  TAI rather than UTC, so that a leap second
+ * neither repeats nor smears the time in an ID.  When the 4096 sequence
+ * numbers of a millisecond are used up the call sleeps until the next one:
+ * it never wraps and never reuses an ID.  IDs of different hosts (each with
+ * its own machine id) sort by time to within the hosts' error bounds.
+ * Each device allocates on its own: a host with several devices hands out
+ * IDs from one of them, or gives each its own machine id.
+ */
+#define IONCLOCK_ID_EPOCH_TAI_S		1577836800ULL
+#define IONCLOCK_ID_MS_SHIFT		22
+#define IONCLOCK_ID_MACHINE_SHIFT	12
+#define IONCLOCK_ID_SEQ_MASK		0xfffULL
+#define IONCLOCK_ID_MACHINE_MASK	0x3ffULL
+#define IONCLOCK_ID_MAX_COUNT		4096
+
+/**
+ * struct ionclock_id_request - the argument of IONCLOCK_IOC_NEXT_ID
+ * @flags: must be 0
+ * @count: on input, how many IDs are wanted, 1 .. IONCLOCK_ID_MAX_COUNT;
+ *	on output, how many were granted, 1 .. the input (all from one
+ *	millisecond, so fewer when its sequence numbers run out)
+ * @first_id: on output, the first ID; the IDs granted are @first_id,
+ *	@first_id + 1, ... @first_id + @count - 1
+ * @reserved: must be 0
+ *
+ * Needs no privilege.  Fails with -EADDRNOTAVAIL while the machine id is
+ * unset, -EAGAIN while the device has no valid time, -EOVERFLOW outside the
+ * 42 bits of milliseconds, -EINTR if a signal arrives while it waits for
+ * the next millisecond.
+ */
+struct ionclock_id_request {
+	__u32 flags;
+	__u32 count;
+	__u64 first_id;
+	__u64 reserved[2];
+};
+
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
 #define IONCLOCK_IOC_GET_CONFIG	_IOWR(IONCLOCK_IOC_MAGIC, 2, struct ionclock_config)
 #define IONCLOCK_IOC_SET_CONFIG	_IOW(IONCLOCK_IOC_MAGIC, 3, struct ionclock_config)
 #define IONCLOCK_IOC_GET_LEAPS	_IOWR(IONCLOCK_IOC_MAGIC, 4, struct ionclock_leap_table)
 #define IONCLOCK_IOC_SET_LEAPS	_IOW(IONCLOCK_IOC_MAGIC, 5, struct ionclock_leap_table)
+#define IONCLOCK_IOC_NEXT_ID	_IOWR(IONCLOCK_IOC_MAGIC, 8, struct ionclock_id_request)
 
 #endif /* _UAPI_LINUX_IONCLOCK_H */

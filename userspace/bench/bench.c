@@ -25,9 +25,16 @@
  * Samples go into histograms with one-tick bins, so percentiles are exact
  * to a tick over tens of millions of calls.
  *
- * With --vm FILE it also reads the VM half (`ionclockctl bench` run by
- * "selftests/vm/run.sh 6.12 bench") from the guest's console log, prints
- * both tables and the targets, and writes RESULTS.md and the plot's data.
+ * The LD_PRELOAD drop-in's clock_gettime(CLOCK_REALTIME) is timed beside
+ * glibc's on the same page: its own code (preload_bench.c), called through
+ * a pointer as a program's PLT would call it.  Its set-up from scratch is
+ * timed too; on the host it finds no device, so that figure is the
+ * fallback's, and the VM half gives the real one.
+ *
+ * With --vm FILE it also reads the VM half (`ionclockctl bench` and
+ * preload_vm_bench, run by "selftests/vm/run.sh 6.12 bench") from the
+ * guest's console log, prints both tables and the targets, and writes
+ * RESULTS.md and the plot's data.
  *
  *   bench [--vm console.log] [--results RESULTS.md] [--data DIR]
  */
@@ -48,6 +55,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "preload_bench.h"
 
 #define NSEC_PER_SEC		1000000000LL
 #define BATCH			64
@@ -351,6 +359,7 @@ enum op {
 	OP_MONOTONIC,
 	OP_REALTIME,
 	OP_TAI,
+	OP_PRELOAD,
 	OP_COUNT,
 };
 
@@ -373,6 +382,8 @@ static const struct {
 	[OP_REALTIME] = { "vDSO clock_gettime(CLOCK_REALTIME)",
 			  "vDSO_REALTIME" },
 	[OP_TAI] = { "vDSO clock_gettime(CLOCK_TAI)", "vDSO_TAI" },
+	[OP_PRELOAD] = { "drop-in clock_gettime(CLOCK_REALTIME) (LD_PRELOAD)",
+			 "preload_REALTIME" },
 };
 
 static struct ionclock handle;
@@ -406,6 +417,8 @@ static inline __attribute__((always_inline)) int op_call(enum op op)
 		return clock_gettime(CLOCK_REALTIME, &ts);
 	case OP_TAI:
 		return clock_gettime(CLOCK_TAI, &ts);
+	case OP_PRELOAD:
+		return preload_bench_clock_gettime(CLOCK_REALTIME, &ts);
 	default:
 		return 0;
 	}
@@ -487,6 +500,8 @@ static unsigned long measure(enum op op, struct hist *h, uint64_t n,
 		return run(OP_REALTIME, h, n, single);
 	case OP_TAI:
 		return run(OP_TAI, h, n, single);
+	case OP_PRELOAD:
+		return run(OP_PRELOAD, h, n, single);
 	default:
 		return 0;
 	}
@@ -665,6 +680,54 @@ static int vm_rows(const char *path, struct vm_row *rows)
 	return n;
 }
 
+/* The VM's preload_vm_bench line; false if there is none. */
+struct vm_preload {
+	double setup_ns, drop_in_ns, vdso_ns;
+	long long apart_s;
+};
+
+static bool vm_preload(const char *path, struct vm_preload *p)
+{
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = strstr(line, "preload-cost: ");
+
+		if (s && sscanf(s, "preload-cost: setup_ns %lf drop_in_realtime_ns %lf vdso_realtime_ns %lf drop_in_minus_realtime_s %lld",
+				&p->setup_ns, &p->drop_in_ns, &p->vdso_ns,
+				&p->apart_s) == 4)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median set-up from scratch, ns, of @n; *have_dev as it found. */
+static int64_t preload_setup_median(int n, bool *have_dev)
+{
+	int64_t v[101];
+	int i;
+
+	if (n > 101)
+		n = 101;
+	for (i = 0; i < n; i++)
+		v[i] = preload_bench_setup(have_dev);
+	qsort(v, n, sizeof(v[0]), cmp_i64);
+	return v[n / 2];
+}
+
 static const struct vm_row *vm_find(const struct vm_row *rows, int n,
 				    const char *name)
 {
@@ -781,7 +844,7 @@ int main(int argc, char **argv)
 	struct hist th1[OP_COUNT], th2[OP_COUNT];
 	double rate1[OP_COUNT] = { 0 }, rate2[OP_COUNT] = { 0 };
 	double steal2[OP_COUNT] = { 0 }, steal, load0, load;
-	const struct vm_row *vnow, *vmono, *vphc;
+	const struct vm_row *vnow, *vmono, *vphc, *vid, *vids, *vuniq;
 	struct vm_row vm[VM_MAX];
 	char cpu[128], cs[64], date[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -794,6 +857,9 @@ int main(int argc, char **argv)
 	time_t now;
 	int nvm = 0, err;
 	double m_mono, m_now, m_bnd, x;
+	struct vm_preload vpl;
+	bool have_vpl = false, setup_dev;
+	int64_t setup_ns;
 
 	for (i = 1; i < (unsigned int)argc; i++) {
 		if (i + 1 >= (unsigned int)argc)
@@ -819,6 +885,9 @@ int main(int argc, char **argv)
 			pub.r->state, ionclock_strerror(err));
 		return 1;
 	}
+	/* The drop-in: set up as a first call would (no device here), then on the page. */
+	setup_ns = preload_setup_median(101, &setup_dev);
+	preload_bench_use(&handle);
 	overhead = timer_overhead();
 	load0 = load_1min();
 
@@ -876,6 +945,7 @@ int main(int argc, char **argv)
 	}
 
 	if (vm_log) {
+		have_vpl = vm_preload(vm_log, &vpl);
 		nvm = vm_rows(vm_log, vm);
 		if (nvm <= 0)
 			fprintf(stderr, "bench: %s: no read-cost lines (%s)\n",
@@ -966,12 +1036,39 @@ int main(int argc, char **argv)
 			    vm[i].median, vm[i].p99,
 			    vm[i].median / vmono->median,
 			    vm[i].median / vnow->median);
+		vid = vm_find(vm, nvm, "ionclock_id");
+		vids = vm_find(vm, nvm, "ionclock_ids_x64");
+		vuniq = vm_find(vm, nvm, "ionclock_unique");
+		if (vid && vids && vuniq)
+			out("\nOrdered IDs against ionclock_unique (both machine-wide unique, both from the kernel): ionclock_id %.2fx; ionclock_ids in batches of 64, %.1f ns per ID, %.3fx.\n",
+			    vid->median / vuniq->median, vids->median / 64,
+			    vids->median / 64 / vuniq->median);
 	} else {
 		out("Not measured in this run (%s).\n",
 		    vm_log ? "the VM run left no read-cost lines" : "no --vm log given");
 	}
 
+	x = hist_ns(&batch[OP_PRELOAD], 0.5, BATCH, 0) /
+	    hist_ns(&batch[OP_REALTIME], 0.5, BATCH, 0);
+	out("\n## The LD_PRELOAD drop-in: clock_gettime(CLOCK_REALTIME) through it\n\n");
+	out("Its own code (userspace/preload/preload.c, compiled into the bench with its exported names changed) called through a pointer, as a program's PLT calls it, against glibc's clock_gettime (the vDSO) in the same run; on the host it reads the in-process page above, with its UTC offset, in the VM the real device (after `ionclockctl leap load`).\n\n");
+	out("| where | drop-in ns | vDSO REALTIME ns | ratio | set-up from scratch |\n");
+	out("|---|---:|---:|---:|---:|\n");
+	out("| host | %.1f | %.1f | %.2fx | %.1f us (%s) |\n",
+	    hist_ns(&batch[OP_PRELOAD], 0.5, BATCH, 0),
+	    hist_ns(&batch[OP_REALTIME], 0.5, BATCH, 0), x, setup_ns / 1e3,
+	    setup_dev ? "with a device" :
+	    "no device here: vDSO lookup, environment, a failed stat()");
+	if (have_vpl)
+		out("| VM (TCG) | %.1f | %.1f | %.2fx | %.1f us (real device: stat, readlink, open, fstat, mmap) |\n",
+		    vpl.drop_in_ns, vpl.vdso_ns, vpl.drop_in_ns / vpl.vdso_ns,
+		    vpl.setup_ns / 1e3);
+	else
+		out("| VM | not measured in this run | | | |\n");
+
 	out("\n## Targets\n\n");
+	out("- drop-in clock_gettime(CLOCK_REALTIME) <= 1.3x vDSO CLOCK_REALTIME (host): %.2fx, %s\n",
+	    x, met(x <= 1.3));
 	out("- ionclock_now <= 1.0x vDSO CLOCK_MONOTONIC (host, reads ordered across CPUs): %.2fx, %s",
 	    m_now / m_mono, met(m_now <= m_mono));
 	x = hist_ns(&batch[OP_COUNTER], 0.5, BATCH, 0) -

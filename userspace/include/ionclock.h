@@ -15,6 +15,8 @@
 #ifndef IONCLOCK_H
 #define IONCLOCK_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <linux/ionclock.h>
@@ -56,6 +58,13 @@ extern "C" {
 #define IONCLOCK_TAI		0
 #define IONCLOCK_UTC		1
 #define IONCLOCK_UTC_STRICT	2
+
+/*
+ * What a read returns, negated, on a handle with a maximum bound
+ * (ionclock_set_max_bound()) when the clock's error bound is above it or
+ * not published: the read fails closed, and no time is stored.
+ */
+#define IONCLOCK_EBOUND		ERANGE
 
 /* Longest single sleep of ionclock_wait_until_after(), ns. */
 #define IONCLOCK_WAIT_CHUNK_NS	100000000LL
@@ -216,6 +225,76 @@ int ionclock_status(struct ionclock *c, struct ionclock_status *st);
  * read() (-EIO for a short read).
  */
 int ionclock_unique(struct ionclock *c, int64_t *tai_ns);
+
+/**
+ * ionclock_set_max_bound() - fail closed above an error bound
+ * @c: handle from ionclock_open()
+ * @max_bound_ns: the largest error bound a read on @c may have, ns; 0
+ *	removes the limit (the default)
+ *
+ * From then on ionclock_now(), ionclock_now_bounded(), ionclock_gettime(),
+ * ionclock_unique(), ionclock_after() and ionclock_wait_until_after() on @c
+ * return -IONCLOCK_EBOUND instead of a time whenever the bound at that read
+ * is above @max_bound_ns, or no bound is published.  It is a property of
+ * the handle, not the device: other handles are not affected.  IDs
+ * (ionclock_id()) are not: their order does not rest on the bound.  Set it
+ * before sharing @c between threads.
+ *
+ * Return: 0, or -EINVAL for a negative @max_bound_ns.
+ */
+int ionclock_set_max_bound(struct ionclock *c, int64_t max_bound_ns);
+
+/**
+ * ionclock_id() - an ordered ID, unique across every process on the device
+ * @c: handle from ionclock_open()
+ * @id: where the ID is stored
+ *
+ * One IONCLOCK_IOC_NEXT_ID call: see ORDERED IDS in <linux/ionclock.h> for
+ * the layout (ms since 2020-01-01 TAI, 10-bit machine id, 12-bit sequence)
+ * and the guarantees.  Sleeps to the next millisecond when the sequence
+ * numbers of this one are used up.  Compare IDs as unsigned numbers.
+ *
+ * Return: 0; -EADDRNOTAVAIL while the device's machine id is unset;
+ * -EAGAIN while it has no valid time; or the ioctl's negative errno.
+ */
+int ionclock_id(struct ionclock *c, uint64_t *id);
+
+/**
+ * ionclock_ids() - @count ordered IDs, in increasing order
+ * @c: handle from ionclock_open()
+ * @ids: where they are stored
+ * @count: how many, at least 1
+ *
+ * As ionclock_id(), at one system call per IONCLOCK_ID_MAX_COUNT IDs at
+ * best.  On failure the first IDs may have been stored already.
+ *
+ * Return: 0, -EINVAL for a @count of 0, or as ionclock_id().
+ */
+int ionclock_ids(struct ionclock *c, uint64_t *ids, size_t count);
+
+/**
+ * ionclock_id_tai_ns() - the start of the millisecond an ID was made in
+ * @id: an ID from ionclock_id()
+ *
+ * Return: TAI ns since 1970-01-01 00:00:00 TAI.
+ */
+static inline int64_t ionclock_id_tai_ns(uint64_t id)
+{
+	return (int64_t)((id >> IONCLOCK_ID_MS_SHIFT) * 1000000ULL +
+			 IONCLOCK_ID_EPOCH_TAI_S * 1000000000ULL);
+}
+
+/**
+ * ionclock_id_machine() - the machine id in an ID
+ * @id: an ID from ionclock_id()
+ *
+ * Return: 0 .. IONCLOCK_MACHINE_ID_MAX.
+ */
+static inline unsigned int ionclock_id_machine(uint64_t id)
+{
+	return (unsigned int)((id >> IONCLOCK_ID_MACHINE_SHIFT) &
+			      IONCLOCK_ID_MACHINE_MASK);
+}
 
 /**
  * ionclock_info() - what the device is attached to

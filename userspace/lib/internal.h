@@ -8,6 +8,7 @@
 #define IONCLOCK_INTERNAL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "ionclock.h"
 
@@ -23,10 +24,12 @@
 /* Read with READ_ONCE-style loads for the sequence count only. */
 #define IONCLOCK_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+/* @max_bound_ns: ionclock_set_max_bound()'s limit, 0 for none. */
 struct ionclock {
 	int fd;
 	uint8_t counter_id;
 	const struct ionclock_page *page;
+	uint64_t max_bound_ns;
 };
 
 /**
@@ -47,10 +50,12 @@ struct ionclock_snap_leap {
  * struct ionclock_snap - one consistent copy of the fields a reader needs
  * @counter: the counter, read inside the same sequence window
  * @counter_base: the rest as in struct ionclock_page
- * @state: copied by ionclock_page_snap_all() only, as are the fields below
+ * @error_bound_ns: copied by ionclock_page_snap() and _snap_all()
+ * @error_growth_frac32: see @error_bound_ns
+ * @state: copied by ionclock_page_snap_all() only, as are the two below
  * @generation: see @state
  * @leap_expiry_tai_s: see @state
- * @leap: see @state
+ * @leap: copied by ionclock_page_snap_utc() and _snap_all()
  */
 struct ionclock_snap {
 	uint64_t counter;
@@ -67,9 +72,20 @@ struct ionclock_snap {
 	struct ionclock_snap_leap leap;
 };
 
+/*
+ * What this process's time namespace adds to CLOCK_MONOTONIC_RAW, ns
+ * (/proc/self/timens_offsets): the page's MONOTONIC_RAW counter is the
+ * kernel's, so readers take it off.  Set by ionclock_init().
+ */
+IONCLOCK_HIDDEN extern uint64_t ionclock_timens_raw_offset_ns;
+IONCLOCK_HIDDEN int ionclock_timens_offset(uint64_t *raw_ns);
+
 IONCLOCK_HIDDEN int ionclock_page_snap(const struct ionclock_page *p,
 				       uint8_t counter_id,
 				       struct ionclock_snap *s);
+IONCLOCK_HIDDEN int ionclock_page_snap_utc(const struct ionclock_page *p,
+					   uint8_t counter_id,
+					   struct ionclock_snap *s);
 IONCLOCK_HIDDEN int ionclock_page_snap_all(const struct ionclock_page *p,
 					   uint8_t counter_id,
 					   struct ionclock_snap *s);
@@ -82,10 +98,44 @@ IONCLOCK_HIDDEN int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 					  const struct ionclock_snap_leap *l,
 					  int clock, int64_t *utc_ns,
 					  int *leap_flag);
+IONCLOCK_HIDDEN int ionclock_read_utc(struct ionclock *c, int clock,
+				      int64_t *tai_ns, int64_t *utc_ns,
+				      int *leap_flag);
 IONCLOCK_HIDDEN int ionclock_init(struct ionclock *c, const char *path);
 IONCLOCK_HIDDEN void ionclock_fini(struct ionclock *c);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_bound(const struct ionclock_snap *s,
 					     uint64_t tai_ns);
+IONCLOCK_HIDDEN int ionclock_parse_max_bound(const char *s, uint64_t *ns);
+
+/*
+ * Fail closed: -IONCLOCK_EBOUND when the handle has a maximum bound and the
+ * time read at @tai_ns has none published or one above it.  Inline, so that
+ * a handle without a limit pays one test of a field it already has in cache.
+ */
+static inline int ionclock_bound_check(const struct ionclock *c,
+				       const struct ionclock_snap *s,
+				       uint64_t tai_ns)
+{
+	if (!c->max_bound_ns)
+		return 0;
+	if (!(s->flags & IONCLOCK_FLAG_BOUND_VALID) ||
+	    ionclock_snap_bound(s, tai_ns) > c->max_bound_ns)
+		return -IONCLOCK_EBOUND;
+	return 0;
+}
+
+/* ns since the epoch (negative before it) as a normalised timespec. */
+static inline void ionclock_ns_to_timespec(int64_t ns, struct timespec *ts)
+{
+	int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
+
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	ts->tv_sec = sec;
+	ts->tv_nsec = nsec;
+}
 
 #endif /* IONCLOCK_INTERNAL_H */

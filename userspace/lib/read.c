@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,17 +49,24 @@ static inline uint64_t ionclock_counter_read(uint8_t counter_id)
 	(void)counter_id;	/* ionclock_open() refused the TSC */
 #endif
 	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* The kernel's CLOCK_MONOTONIC_RAW, not this time namespace's. */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec -
+	       ionclock_timens_raw_offset_ns;
 }
 
+/* What a snapshot copies besides the mapping: constants at each call site. */
+enum { SNAP_BOUND = 1, SNAP_LEAP = 2, SNAP_STATUS = 4 };
+
 /*
- * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES.
- * @all also copies what only the UTC clocks and the status need; it is a
- * constant at each call site, so the plain read copies no more than it uses.
+ * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES,
+ * -EXDEV when its counter must not be read here; callers then read().
+ * @what says which fields beyond the mapping to copy; it is a constant at
+ * each call site, so each read copies no more than it uses.  So is
+ * @counter_id, see below.
  */
 static __always_inline
-int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
-			      struct ionclock_snap *s, bool all)
+int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
+			    struct ionclock_snap *s, unsigned int what)
 {
 	unsigned int tries;
 	uint32_t seq;
@@ -80,12 +88,16 @@ int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
 		s->time_base_ns = p->time_base_ns;
 		s->time_mult = p->time_mult;
 		s->time_shift = p->time_shift;
-		s->error_bound_ns = p->error_bound_ns;
-		s->error_growth_frac32 = p->error_growth_frac32;
-		if (all) {
+		if (what & SNAP_BOUND) {
+			s->error_bound_ns = p->error_bound_ns;
+			s->error_growth_frac32 = p->error_growth_frac32;
+		}
+		if (what & SNAP_STATUS) {
 			s->state = p->state;
 			s->generation = p->generation;
 			s->leap_expiry_tai_s = p->leap_expiry_tai_s;
+		}
+		if (what & SNAP_LEAP) {
 			s->leap.tai_utc_offset_s = p->tai_utc_offset_s;
 			s->leap.next_leap_delta_s = p->next_leap_delta_s;
 			s->leap.next_leap_tai_s = p->next_leap_tai_s;
@@ -94,22 +106,52 @@ int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
 		s->counter = ionclock_counter_read(counter_id);
 		/* pairs with smp_mb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (IONCLOCK_READ_ONCE(p->seq_count) == seq)
-			return 0;
+		if (IONCLOCK_READ_ONCE(p->seq_count) != seq)
+			continue;
+		/*
+		 * A counter the kernel no longer vouches for across CPUs:
+		 * read() orders every reading, so take them all through it.
+		 */
+		if (s->flags & IONCLOCK_FLAG_COUNTER_UNSYNCED)
+			return -EXDEV;
+		return 0;
 	}
 	return -EBUSY;
+}
+
+/*
+ * One loop per counter: with the TSC's a constant, its loop holds no call
+ * (the MONOTONIC_RAW one calls clock_gettime()), so the fields it copies
+ * stay in registers instead of going to the stack around that call.
+ */
+static __always_inline
+int ionclock_page_snap_common(const struct ionclock_page *p, uint8_t counter_id,
+			      struct ionclock_snap *s, unsigned int what)
+{
+#ifdef IONCLOCK_HAVE_TSC
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		return ionclock_page_snap_loop(p, IONCLOCK_COUNTER_TSC, s, what);
+#endif
+	return ionclock_page_snap_loop(p, counter_id, s, what);
 }
 
 int ionclock_page_snap(const struct ionclock_page *p, uint8_t counter_id,
 		       struct ionclock_snap *s)
 {
-	return ionclock_page_snap_common(p, counter_id, s, false);
+	return ionclock_page_snap_common(p, counter_id, s, SNAP_BOUND);
+}
+
+int ionclock_page_snap_utc(const struct ionclock_page *p, uint8_t counter_id,
+			   struct ionclock_snap *s)
+{
+	return ionclock_page_snap_common(p, counter_id, s, SNAP_LEAP);
 }
 
 int ionclock_page_snap_all(const struct ionclock_page *p, uint8_t counter_id,
 			   struct ionclock_snap *s)
 {
-	return ionclock_page_snap_common(p, counter_id, s, true);
+	return ionclock_page_snap_common(p, counter_id, s,
+					 SNAP_BOUND | SNAP_LEAP | SNAP_STATUS);
 }
 
 static void ionclock_leap_copy(const volatile struct ionclock_page *p,
@@ -170,8 +212,12 @@ static int ionclock_read_one(int fd, struct ionclock_reading *r)
 {
 	ssize_t n;
 
+	/*
+	 * The system call, not read(): a clock read is no thread
+	 * cancellation point (the drop-in answers clock_gettime() with it).
+	 */
 	do {
-		n = read(fd, r, sizeof(*r));
+		n = syscall(SYS_read, fd, r, sizeof(*r));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -201,6 +247,9 @@ int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
 	if (!(r->flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	bound = r->latest_ns - r->tai_ns;
+	if (c->max_bound_ns && (!(r->flags & IONCLOCK_FLAG_BOUND_VALID) ||
+				bound > c->max_bound_ns))
+		return -IONCLOCK_EBOUND;
 	t = r->earliest_ns + bound;
 	*tai_ns = (int64_t)t;
 	if (!earliest)
@@ -215,12 +264,18 @@ int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
 int ionclock_now(struct ionclock *c, int64_t *tai_ns)
 {
 	struct ionclock_snap s;
+	uint64_t t;
+	int err;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
 		return ionclock_fallback(c, tai_ns, NULL, NULL, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
-	*tai_ns = (int64_t)ionclock_snap_time(&s);
+	t = ionclock_snap_time(&s);
+	err = ionclock_bound_check(c, &s, t);
+	if (err)
+		return err;
+	*tai_ns = (int64_t)t;
 	return 0;
 }
 
@@ -229,12 +284,16 @@ int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 {
 	struct ionclock_snap s;
 	uint64_t t, bound;
+	int err;
 
 	if (ionclock_page_snap(c->page, c->counter_id, &s))
 		return ionclock_fallback(c, tai_ns, earliest, latest, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	t = ionclock_snap_time(&s);
+	err = ionclock_bound_check(c, &s, t);
+	if (err)
+		return err;
 	*tai_ns = (int64_t)t;
 	if (!(s.flags & IONCLOCK_FLAG_BOUND_VALID))
 		return -ENODATA;
@@ -255,6 +314,36 @@ int ionclock_unique(struct ionclock *c, int64_t *tai_ns)
 		return err;
 	if (!(r.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
+	/* read() moves latest_ns along with tai_ns: the difference is the bound. */
+	if (c->max_bound_ns && (!(r.flags & IONCLOCK_FLAG_BOUND_VALID) ||
+				r.latest_ns - r.tai_ns > c->max_bound_ns))
+		return -IONCLOCK_EBOUND;
 	*tai_ns = (int64_t)r.tai_ns;
+	return 0;
+}
+
+int ionclock_set_max_bound(struct ionclock *c, int64_t max_bound_ns)
+{
+	if (max_bound_ns < 0)
+		return -EINVAL;
+	c->max_bound_ns = (uint64_t)max_bound_ns;
+	return 0;
+}
+
+/* A decimal number of ns, 1 .. INT64_MAX, as IONCLOCK_PRELOAD_MAX_BOUND_NS. */
+int ionclock_parse_max_bound(const char *s, uint64_t *ns)
+{
+	uint64_t v = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s || !v)
+		return -EINVAL;
+	*ns = v;
 	return 0;
 }

@@ -34,13 +34,20 @@ int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 	if (!(flags & (IONCLOCK_FLAG_LEAP_VALID |
 		       IONCLOCK_FLAG_TAI_OFFSET_VALID)))
 		return -ENODATA;
-	before = t - (__int128)l->tai_utc_offset_s * NSEC_PER_SEC;
 	delta = l->next_leap_delta_s;
 	if (!(flags & IONCLOCK_FLAG_LEAP_VALID) || !delta ||
 	    !l->next_leap_tai_s) {
-		*utc_ns = (int64_t)before;
+		/*
+		 * No leap ahead, the common case, in 64 bits: the offset
+		 * (32 bits of seconds) fits, and the difference wraps as the
+		 * 128-bit one below would when cut to 64.
+		 */
+		*utc_ns = (int64_t)((uint64_t)tai_ns -
+				    (uint64_t)((int64_t)l->tai_utc_offset_s *
+					       NSEC_PER_SEC));
 		return 0;
 	}
+	before = t - (__int128)l->tai_utc_offset_s * NSEC_PER_SEC;
 	if (delta != 1 && delta != -1)
 		return -EPROTO;
 	after = before - (__int128)delta * NSEC_PER_SEC;
@@ -74,30 +81,49 @@ int ionclock_utc_from_tai(int64_t tai_ns, uint32_t flags,
 	return 0;
 }
 
-int ionclock_gettime(struct ionclock *c, int clock, struct timespec *ts,
-		     int *leap_flag)
+/*
+ * The page's TAI time and @clock's time from it, both in ns.  -ENODATA
+ * (the page has no TAI - UTC offset) still gives *tai_ns, so that a caller
+ * with an offset of its own (the LD_PRELOAD drop-in) need not read again.
+ */
+int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
+		      int64_t *utc_ns, int *leap_flag)
 {
-	struct ionclock_snap_leap leap = { 0 };
+	struct ionclock_snap_leap leap;
 	struct ionclock_reading r;
 	struct ionclock_snap s;
-	int64_t t, u, sec, nsec;
-	uint32_t flags = 0;
-	int err, flag;
+	int closed = c->max_bound_ns != 0;
+	uint32_t flags;
+	int err;
 
+	/*
+	 * Only a handle with a maximum bound copies the bound (and checks it);
+	 * the stores keep the compiler from seeing an uninitialised read.
+	 */
+	s.error_bound_ns = 0;
+	s.error_growth_frac32 = 0;
+
+	if (clock != IONCLOCK_TAI && clock != IONCLOCK_UTC &&
+	    clock != IONCLOCK_UTC_STRICT)
+		return -EINVAL;
 	if (clock == IONCLOCK_TAI) {
-		err = ionclock_now(c, &t);
+		err = ionclock_now(c, tai_ns);
 		if (err)
 			return err;
-	} else if (clock != IONCLOCK_UTC && clock != IONCLOCK_UTC_STRICT) {
-		return -EINVAL;
-	} else if (!ionclock_page_snap_all(c->page, c->counter_id, &s)) {
+		flags = 0;
+	} else if (!(closed ?
+		     ionclock_page_snap_all(c->page, c->counter_id, &s) :
+		     ionclock_page_snap_utc(c->page, c->counter_id, &s))) {
 		if (!(s.flags & IONCLOCK_FLAG_VALID))
 			return -EAGAIN;
-		t = (int64_t)ionclock_snap_time(&s);
+		*tai_ns = (int64_t)ionclock_snap_time(&s);
+		err = ionclock_bound_check(c, &s, (uint64_t)*tai_ns);
+		if (err)
+			return err;
 		flags = s.flags;
 		leap = s.leap;
 	} else {
-		err = ionclock_fallback(c, &t, NULL, NULL, &r);
+		err = ionclock_fallback(c, tai_ns, NULL, NULL, &r);
 		if (err)
 			return err;
 		err = ionclock_page_leap_racy(c->page, &leap);
@@ -105,17 +131,20 @@ int ionclock_gettime(struct ionclock *c, int clock, struct timespec *ts,
 			return err;
 		flags = r.flags;
 	}
-	err = ionclock_utc_from_tai(t, flags, &leap, clock, &u, &flag);
+	return ionclock_utc_from_tai(*tai_ns, flags, &leap, clock, utc_ns,
+				     leap_flag);
+}
+
+int ionclock_gettime(struct ionclock *c, int clock, struct timespec *ts,
+		     int *leap_flag)
+{
+	int64_t t, u;
+	int err, flag;
+
+	err = ionclock_read_utc(c, clock, &t, &u, &flag);
 	if (err)
 		return err;
-	sec = u / NSEC_PER_SEC;
-	nsec = u % NSEC_PER_SEC;
-	if (nsec < 0) {
-		nsec += NSEC_PER_SEC;
-		sec--;
-	}
-	ts->tv_sec = sec;
-	ts->tv_nsec = nsec;
+	ionclock_ns_to_timespec(u, ts);
 	if (leap_flag)
 		*leap_flag = flag;
 	return 0;

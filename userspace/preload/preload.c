@@ -4,140 +4,288 @@
  * the program's clock_gettime(CLOCK_REALTIME), gettimeofday(), time() and
  * timespec_get(TIME_UTC) read ionclock's UTC (smeared by default), and
  * clock_gettime(CLOCK_TAI) its TAI.  Every other clock passes through.  The
- * environment (read once) is described in userspace/preload/README.
+ * environment (read once) is described in userspace/preload/README.md.
  *
- * What it must survive, and how:
- *  - a call before its own constructor, from another library's: every
- *    entry point sets itself up on first use;
- *  - an allocator that calls clock_gettime() from malloc(), which dlsym()
- *    may call while the real functions are being looked up: set-up never
- *    waits and never allocates (the handle is static); a call that arrives
- *    while it runs, on this thread or another, makes the system call
- *    itself;
- *  - fork: the mapping is inherited; a child forked in the middle of
- *    another thread's set-up starts over;
- *  - threads: the state is one atomic word, the read path is lock-free;
- *  - no device, or a page with no time: the real clock, with one line on
- *    stderr if IONCLOCK_PRELOAD_VERBOSE=1.
+ * WHY IT ONCE HUNG, AND WHAT IT DOES NOW
+ *
+ * It used to find libc's functions with dlsym(RTLD_NEXT) on its first call.
+ * jemalloc reads CLOCK_MONOTONIC_COARSE while it initialises, under its
+ * init_lock (a plain mutex): its first malloc() (from libstdc++'s
+ * constructor, before main()) got to the drop-in, whose dlsym() of
+ * "__clock_gettime64" (absent on x86-64) made the loader format an error
+ * message with malloc(): jemalloc's malloc() then waited for its own
+ * init_lock, held further up the same stack.  That thread slept in futex()
+ * for good: redis-server, and any program with jemalloc preloaded, in
+ * either order.
+ *
+ * Now the drop-in never asks the dynamic loader for anything and takes no
+ * lock.  The "real" clock functions are the kernel's vDSO functions, the
+ * ones glibc's own clock_gettime(), gettimeofday() and time() call, found
+ * by reading the vDSO's ELF image in memory (getauxval(AT_SYSINFO_EHDR),
+ * vdso.c: memory reads only), with the raw system call where there is no
+ * vDSO.  Before its first real call, the first caller, whoever and wherever
+ * it is (another library's constructor, an allocator's malloc(), a signal
+ * handler), does exactly this:
+ *   1. getpid() and a compare-and-swap that names its process as setting
+ *      up; a caller that finds set-up under way in its process (another
+ *      thread, or itself from within set-up) does not wait: it reads the
+ *      system clock through the vDSO and returns;
+ *   2. the vDSO lookup above;
+ *   3. getenv() of the IONCLOCK_* variables (no lock in glibc), parsed by
+ *      hand;
+ *   4. stat() and readlink() of /sys/dev/char/<major>:<minor> to see that
+ *      the path is an ionclock device, then open(O_NONBLOCK) and close()
+ *      as raw system calls (not thread cancellation points: clock_gettime()
+ *      is not one), fstat() and mmap() of one page; then its header is
+ *      checked;
+ *   5. at most one write(2) to stderr, if asked, from static strings;
+ *   6. a release store that says set-up is done.
+ * No malloc(), no dlsym(), no stdio, no pthread_once(), no lock: the only
+ * things that can take time are those system calls, and none of them waits
+ * for anything in user space.  So no allocator, loader lock or thread can
+ * be waiting for something that waits for the drop-in.
+ *
+ * A process forked while another of its parent's threads was setting up
+ * sees its parent's pid in the state and starts over (no pthread_atfork());
+ * otherwise the child inherits the mapping.  errno is left alone unless the
+ * call itself fails.  A value the drop-in returns never goes below one it
+ * returned before in the process, whichever source each came from
+ * (order.h): the system clock before set-up, ionclock after.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "order.h"
+#include "vdso.h"
 
 #define EXPORT		__attribute__((visibility("default")))
 #define PREFIX		"libionclock-preload: "
+#define NSEC_PER_SEC	1000000000LL
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* TAI - UTC is 37 s today; a value beyond this is a typing error. */
+#define MAX_TAI_OFFSET_S 1000000
 
-enum { SETUP_NONE, SETUP_BUSY, SETUP_DONE };
+#if defined(__x86_64__) || defined(__i386__)
+#define VDSO_VERSION	"LINUX_2.6"
+#define VDSO_CLOCK_GETTIME "__vdso_clock_gettime"
+#define VDSO_GETTIMEOFDAY "__vdso_gettimeofday"
+#define VDSO_TIME	"__vdso_time"
+#elif defined(__aarch64__)
+#define VDSO_VERSION	"LINUX_2.6.39"
+#define VDSO_CLOCK_GETTIME "__kernel_clock_gettime"
+#define VDSO_GETTIMEOFDAY "__kernel_gettimeofday"
+#define VDSO_TIME	"__kernel_time"		/* there is none: not found */
+#else
+#define VDSO_VERSION	""
+#define VDSO_CLOCK_GETTIME ""
+#define VDSO_GETTIMEOFDAY ""
+#define VDSO_TIME	""
+#endif
+
+/* The setup state: not begun, done, or the pid of the process setting up. */
+#define SETUP_NONE	0L
+#define SETUP_DONE	(-1L)
+
 enum { REALTIME_SMEARED, REALTIME_STRICT, REALTIME_OFF };
+
+/* The clocks the drop-in may answer itself, each kept in order. */
+enum clk { CLK_REALTIME, CLK_TAI, CLK_MONOTONIC, CLKS };
+
+static const clockid_t clk_id[CLKS] = {
+	[CLK_REALTIME] = CLOCK_REALTIME,
+	[CLK_TAI] = CLOCK_TAI,
+	[CLK_MONOTONIC] = CLOCK_MONOTONIC,
+};
+
+/* An interposed call that should just call the real function. */
+#define PASS		1
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 typedef int (*gettimeofday_fn)(struct timeval *, void *);
 typedef time_t (*time_fn)(time_t *);
-typedef int (*timespec_get_fn)(struct timespec *, int);
 
-/* Written by the thread that sets up, before state goes to SETUP_DONE. */
+/* Written by the one thread that sets up, before setup_state says done. */
 static struct {
-	int state;		/* SETUP_*, atomic */
-	pid_t busy_pid;		/* atomic: the process that set up */
 	bool have_dev;
 	int realtime;		/* REALTIME_* */
 	bool monotonic_tai;
-	bool verbose;
 	bool tai_offset_set;
-	long long tai_offset_s;
-	int warned;		/* atomic: the one stderr line is out */
+	int64_t tai_offset_ns;
 	struct ionclock dev;
+} cfg;
+
+static long setup_state;	/* atomic: SETUP_* or a pid */
+static int verbose;		/* atomic; set first in set-up */
+static int warned;		/* atomic: the one stderr line is out */
+
+/*
+ * The vDSO's functions, looked up by whoever gets here first; every
+ * lookup finds the same, so racing ones store the same values.
+ */
+static struct {
+	int looked_up;		/* atomic */
 	clock_gettime_fn clock_gettime;
-	clock_gettime_fn clock_gettime64;
 	gettimeofday_fn gettimeofday;
 	time_fn time;
-	timespec_get_fn timespec_get;
-} pl;
+} vdso;
 
-/* The real functions before they are known: the system calls. */
-static int sys_clock_gettime(clockid_t id, struct timespec *ts)
+static struct order order[CLKS] = { ORDER_INIT, ORDER_INIT, ORDER_INIT };
+
+static void vdso_look_up(void)
 {
+	const void *image = (const void *)getauxval(AT_SYSINFO_EHDR);
+
+	__atomic_store_n(&vdso.clock_gettime, (clock_gettime_fn)
+			 ionclock_vdso_lookup(image, 0, VDSO_CLOCK_GETTIME,
+					      VDSO_VERSION), __ATOMIC_RELAXED);
+	__atomic_store_n(&vdso.gettimeofday, (gettimeofday_fn)
+			 ionclock_vdso_lookup(image, 0, VDSO_GETTIMEOFDAY,
+					      VDSO_VERSION), __ATOMIC_RELAXED);
+	__atomic_store_n(&vdso.time, (time_fn)
+			 ionclock_vdso_lookup(image, 0, VDSO_TIME,
+					      VDSO_VERSION), __ATOMIC_RELAXED);
+	/* pairs with the acquire in vdso_fn() */
+	__atomic_store_n(&vdso.looked_up, 1, __ATOMIC_RELEASE);
+}
+
+#define vdso_fn(name)							\
+	({								\
+		if (!__atomic_load_n(&vdso.looked_up, __ATOMIC_ACQUIRE)) \
+			vdso_look_up();					\
+		__atomic_load_n(&vdso.name, __ATOMIC_RELAXED);		\
+	})
+
+/* A vDSO function returns -errno, as the system call does. */
+static int vdso_result(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (int)r;
+}
+
+/* The real functions: what glibc does, minus glibc. */
+static int real_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	clock_gettime_fn fn = vdso_fn(clock_gettime);
+
+	if (fn)
+		return vdso_result(fn(id, ts));
 	return syscall(SYS_clock_gettime, id, ts);
 }
 
-static int sys_gettimeofday(struct timeval *tv, void *tz)
+static int real_gettimeofday(struct timeval *tv, void *tz)
 {
+	gettimeofday_fn fn = vdso_fn(gettimeofday);
+
+	if (fn)
+		return vdso_result(fn(tv, tz));
 	return syscall(SYS_gettimeofday, tv, tz);
 }
 
-static time_t sys_time(time_t *t)
+static time_t real_time(time_t *t)
 {
+	time_fn fn = vdso_fn(time);
 	struct timespec ts;
 
-	if (sys_clock_gettime(CLOCK_REALTIME, &ts))
+	if (fn)
+		return fn(t);
+	if (real_clock_gettime(CLOCK_REALTIME, &ts))
 		return (time_t)-1;
 	if (t)
 		*t = ts.tv_sec;
 	return ts.tv_sec;
 }
 
-/* One line on stderr, once per process, if asked; no stdio, no malloc. */
+/* One line on stderr, once per process, if asked; raw write(2)s. */
 static void say(const char *what, int err, const char *then)
 {
 	const char *const parts[] = { PREFIX, what, ": ",
-				err ? strerrordesc_np(err) : then,
+				err ? ionclock_strerror(err) : then,
 				err ? "; " : NULL, err ? then : NULL, "\n" };
 	unsigned int i;
 
-	if (!pl.verbose || __atomic_exchange_n(&pl.warned, 1, __ATOMIC_RELAXED))
+	/* A load first: this is on the read path while the page has no UTC. */
+	if (!__atomic_load_n(&verbose, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&warned, __ATOMIC_RELAXED) ||
+	    __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 		return;
 	for (i = 0; i < ARRAY_SIZE(parts); i++)
-		if (parts[i] && write(STDERR_FILENO, parts[i],
-				      strlen(parts[i])) < 0)
+		if (parts[i] && syscall(SYS_write, STDERR_FILENO, parts[i],
+					strlen(parts[i])) < 0)
 			return;
 }
 
-static void *lookup(const char *name, void *fallback)
+/* Seconds as [+-]digits, no more than MAX_TAI_OFFSET_S; by hand (locale). */
+static bool parse_seconds(const char *s, int64_t *out)
 {
-	void *fn = dlsym(RTLD_NEXT, name);
+	bool neg = *s == '-';
+	int64_t v = 0;
 
-	return fn ? fn : fallback;
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+		if (v > MAX_TAI_OFFSET_S)
+			return false;
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
+/* An unset or empty variable is the default, silently. */
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
 }
 
 static void read_env(void)
 {
 	const char *v;
-	char *end;
+	int64_t s;
 
-	v = getenv("IONCLOCK_PRELOAD_VERBOSE");
-	pl.verbose = v && !strcmp(v, "1");
-	v = getenv("IONCLOCK_PRELOAD_REALTIME");
-	pl.realtime = REALTIME_SMEARED;
+	v = env("IONCLOCK_PRELOAD_VERBOSE");
+	__atomic_store_n(&verbose, v && !strcmp(v, "1"), __ATOMIC_RELAXED);
+
+	v = env("IONCLOCK_PRELOAD_REALTIME");
+	cfg.realtime = REALTIME_SMEARED;
 	if (v && !strcmp(v, "strict"))
-		pl.realtime = REALTIME_STRICT;
+		cfg.realtime = REALTIME_STRICT;
 	else if (v && !strcmp(v, "off"))
-		pl.realtime = REALTIME_OFF;
-	else if (v && *v && strcmp(v, "smeared"))
+		cfg.realtime = REALTIME_OFF;
+	else if (v && strcmp(v, "smeared"))
 		say("IONCLOCK_PRELOAD_REALTIME", 0,
 		    "not smeared, strict or off: smeared");
-	v = getenv("IONCLOCK_PRELOAD_MONOTONIC");
-	pl.monotonic_tai = v && !strcmp(v, "tai");
-	v = getenv("IONCLOCK_PRELOAD_TAI_OFFSET");
-	if (v && *v) {
-		errno = 0;
-		pl.tai_offset_s = strtoll(v, &end, 10);
-		pl.tai_offset_set = !errno && !*end &&
-				    pl.tai_offset_s > -100000000 &&
-				    pl.tai_offset_s < 100000000;
-		if (!pl.tai_offset_set)
-			say("IONCLOCK_PRELOAD_TAI_OFFSET", 0,
-			    "not a number of seconds: ignored");
-	}
+
+	v = env("IONCLOCK_PRELOAD_MONOTONIC");
+	cfg.monotonic_tai = v && !strcmp(v, "tai");
+	if (v && !cfg.monotonic_tai && strcmp(v, "off"))
+		say("IONCLOCK_PRELOAD_MONOTONIC", 0,
+		    "not tai or off: off");
+
+	v = env("IONCLOCK_PRELOAD_TAI_OFFSET");
+	cfg.tai_offset_set = v && parse_seconds(v, &s);
+	if (cfg.tai_offset_set)
+		cfg.tai_offset_ns = s * NSEC_PER_SEC;
+	else if (v)
+		say("IONCLOCK_PRELOAD_TAI_OFFSET", 0,
+		    "not a whole number of seconds within +-1000000: ignored");
 }
 
 static void setup(void)
@@ -145,138 +293,168 @@ static void setup(void)
 	const char *path;
 	int err;
 
+	vdso_look_up();
 	read_env();
-	/* dlsym() may call malloc(), which may call us: see setup_done(). */
-	pl.clock_gettime = lookup("clock_gettime", sys_clock_gettime);
-	pl.clock_gettime64 = lookup("__clock_gettime64", pl.clock_gettime);
-	pl.gettimeofday = lookup("gettimeofday", sys_gettimeofday);
-	pl.time = lookup("time", sys_time);
-	pl.timespec_get = lookup("timespec_get", NULL);
-
-	path = getenv("IONCLOCK_DEVICE");
-	if (!path || !*path)
+	path = env("IONCLOCK_DEVICE");
+	if (!path)
 		path = IONCLOCK_DEFAULT_DEVICE;
-	err = ionclock_init(&pl.dev, path);
-	pl.have_dev = !err;
+	err = ionclock_init(&cfg.dev, path);
+	cfg.have_dev = !err;
 	if (err)
 		say(path, -err, "using the system clock");
 }
 
-/*
- * Whether set-up is done; the first caller does it.  Never waits: a caller
- * that finds it under way (itself, from inside dlsym() or malloc(), or
- * another thread) is told "no" and uses the system call.
- */
-static bool setup_done(void)
+/* Out of line: the read path is the load and compare in ready(). */
+static __attribute__((noinline, cold)) bool setup_slow(long state)
 {
-	int state = __atomic_load_n(&pl.state, __ATOMIC_ACQUIRE);
-	int saved_errno;
+	int saved_errno = errno;
+	long me = getpid();
 
-	if (state == SETUP_DONE)
-		return true;
-	if (state == SETUP_BUSY) {
-		pid_t pid = __atomic_load_n(&pl.busy_pid, __ATOMIC_RELAXED);
-
-		/*
-		 * Forked while another thread set up: that thread is gone, so
-		 * start over.  (0: the owner has not written its pid yet.)
-		 */
-		if (!pid || pid == getpid())
-			return false;
-		__atomic_compare_exchange_n(&pl.state, &state, SETUP_NONE,
-					    false, __ATOMIC_ACQUIRE,
-					    __ATOMIC_ACQUIRE);
+	if (state == me) {
+		/* Under way in this process: never wait for it. */
+		return false;
 	}
+	/*
+	 * Another process's pid: forked while a thread of the parent set up.
+	 * That thread is not here to finish, so start over.
+	 */
+	if (state != SETUP_NONE &&
+	    !__atomic_compare_exchange_n(&setup_state, &state, SETUP_NONE,
+					 false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_ACQUIRE))
+		return state == SETUP_DONE;
 	state = SETUP_NONE;
-	if (!__atomic_compare_exchange_n(&pl.state, &state, SETUP_BUSY, false,
+	if (!__atomic_compare_exchange_n(&setup_state, &state, me, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 		return state == SETUP_DONE;
-	__atomic_store_n(&pl.busy_pid, getpid(), __ATOMIC_RELAXED);
-	/* A clock read that succeeds leaves errno alone, even the first. */
-	saved_errno = errno;
 	setup();
+	/* pairs with the acquire in ready(): cfg is visible */
+	__atomic_store_n(&setup_state, SETUP_DONE, __ATOMIC_RELEASE);
 	errno = saved_errno;
-	/* pairs with the acquire loads above: the set-up is visible */
-	__atomic_store_n(&pl.state, SETUP_DONE, __ATOMIC_RELEASE);
 	return true;
 }
 
-static int realtime_now(struct timespec *ts)
+/* Whether set-up is done; the first caller does it. */
+static inline bool ready(void)
 {
-	int clock = pl.realtime == REALTIME_STRICT ? IONCLOCK_UTC_STRICT :
-		    IONCLOCK_UTC;
-	int err;
+	long state = __atomic_load_n(&setup_state, __ATOMIC_ACQUIRE);
 
-	err = ionclock_gettime(&pl.dev, clock, ts, NULL);
-	if (err == -ENODATA && pl.tai_offset_set) {
-		err = ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL);
-		ts->tv_sec -= pl.tai_offset_s;
-	} else if (err == -ENODATA) {
+	return state == SETUP_DONE || setup_slow(state);
+}
+
+static int keep(enum clk which, enum order_source src, int64_t t_ns,
+		int64_t *out)
+{
+	*out = order_keep(&order[which], src, t_ns);
+	return 0;
+}
+
+/* The system's @which, kept in order with what ionclock gave before. */
+static int system_ns(enum clk which, int64_t *t_ns)
+{
+	struct timespec ts;
+
+	if (real_clock_gettime(clk_id[which], &ts))
+		return -1;
+	return keep(which, ORDER_SYSTEM, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec,
+		    t_ns);
+}
+
+/*
+ * @which's time in ns, from ionclock or, failing that, the system: 0; or -1
+ * with errno set (the system clock failed); or PASS: the clock is not
+ * interposed, call the real function unchanged.
+ */
+static int interposed_ns(enum clk which, int64_t *t_ns)
+{
+	int64_t tai = 0, utc;
+	int err, flag;
+
+	if (!ready())
+		return system_ns(which, t_ns);
+	if (!cfg.have_dev ||
+	    (which == CLK_REALTIME && cfg.realtime == REALTIME_OFF) ||
+	    (which == CLK_MONOTONIC && !cfg.monotonic_tai))
+		return PASS;
+	if (which != CLK_REALTIME) {
+		if (!ionclock_now(&cfg.dev, &tai))
+			return keep(which, ORDER_PAGE, tai, t_ns);
+		return system_ns(which, t_ns);
+	}
+	err = ionclock_read_utc(&cfg.dev, cfg.realtime == REALTIME_STRICT ?
+				IONCLOCK_UTC_STRICT : IONCLOCK_UTC,
+				&tai, &utc, &flag);
+	if (!err)
+		return keep(which, ORDER_PAGE, utc, t_ns);
+	if (err == -ENODATA && cfg.tai_offset_set)
+		return keep(which, ORDER_ENV, tai - cfg.tai_offset_ns, t_ns);
+	if (err == -ENODATA)
 		say("no TAI - UTC offset on the page", 0,
 		    "CLOCK_REALTIME from the system (IONCLOCK_PRELOAD_TAI_OFFSET sets one)");
-	}
-	return err;
+	return system_ns(which, t_ns);
 }
 
-/* ionclock's reading for @id; non-zero: use the real clock. */
-static int ionclock_clock(clockid_t id, struct timespec *ts)
+static int interposed_clock_gettime(clockid_t id, struct timespec *ts)
 {
-	if (!pl.have_dev)
-		return -ENODEV;
+	enum clk which;
+	int64_t t;
+	int r;
+
 	switch (id) {
 	case CLOCK_REALTIME:
-		if (pl.realtime == REALTIME_OFF)
-			return -ENOENT;
-		return realtime_now(ts);
+		which = CLK_REALTIME;
+		break;
 	case CLOCK_TAI:
-		return ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL);
+		which = CLK_TAI;
+		break;
 	case CLOCK_MONOTONIC:
-		if (!pl.monotonic_tai)
-			return -ENOENT;
-		return ionclock_gettime(&pl.dev, IONCLOCK_TAI, ts, NULL);
+		which = CLK_MONOTONIC;
+		break;
 	default:
-		return -ENOENT;
+		return real_clock_gettime(id, ts);
 	}
-}
-
-static int interposed_clock_gettime(clockid_t id, struct timespec *ts,
-				    bool time64)
-{
-	if (!setup_done())
-		return sys_clock_gettime(id, ts);
-	if (!ionclock_clock(id, ts))
-		return 0;
-	return time64 ? pl.clock_gettime64(id, ts) : pl.clock_gettime(id, ts);
+	r = interposed_ns(which, &t);
+	if (r == PASS)
+		return real_clock_gettime(id, ts);
+	if (!r)
+		ionclock_ns_to_timespec(t, ts);
+	return r;
 }
 
 EXPORT int clock_gettime(clockid_t id, struct timespec *ts)
 {
-	return interposed_clock_gettime(id, ts, false);
+	return interposed_clock_gettime(id, ts);
 }
 
-/* The time64 name 32-bit builds call; the same layout on 64-bit. */
+/* The time64 name 32-bit builds call; 64-bit programs only (README). */
 EXPORT int __clock_gettime64(clockid_t id, struct timespec *ts)
 {
-	return interposed_clock_gettime(id, ts, true);
+	return interposed_clock_gettime(id, ts);
 }
 
 EXPORT int gettimeofday(struct timeval *restrict tv_arg, void *restrict tz)
 {
 	struct timeval *tv = tv_arg;
 	struct timespec ts;
+	int64_t t;
+	int r;
 
 	/*
 	 * glibc declares tv non-null, but the system call takes NULL and
 	 * programs pass it: keep the compiler from dropping the test.
 	 */
 	__asm__("" : "+r" (tv));
-	if (!setup_done())
-		return sys_gettimeofday(tv, tz);
-	if (!tv || ionclock_clock(CLOCK_REALTIME, &ts))
-		return pl.gettimeofday(tv, tz);
+	if (!tv)
+		return real_gettimeofday(tv, tz);
+	r = interposed_ns(CLK_REALTIME, &t);
+	if (r == PASS)
+		return real_gettimeofday(tv, tz);
+	if (r)
+		return r;
 	/* The obsolete time zone, if asked for, from the real function. */
-	if (tz && pl.gettimeofday(NULL, tz))
+	if (tz && real_gettimeofday(NULL, tz))
 		return -1;
+	ionclock_ns_to_timespec(t, &ts);
 	tv->tv_sec = ts.tv_sec;
 	tv->tv_usec = ts.tv_nsec / 1000;
 	return 0;
@@ -285,28 +463,30 @@ EXPORT int gettimeofday(struct timeval *restrict tv_arg, void *restrict tz)
 EXPORT time_t time(time_t *t)
 {
 	struct timespec ts;
+	int64_t ns;
+	int r;
 
-	if (!setup_done())
-		return sys_time(t);
-	if (ionclock_clock(CLOCK_REALTIME, &ts))
-		return pl.time(t);
+	r = interposed_ns(CLK_REALTIME, &ns);
+	if (r == PASS)
+		return real_time(t);
+	if (r)
+		return (time_t)-1;
+	ionclock_ns_to_timespec(ns, &ts);
 	if (t)
 		*t = ts.tv_sec;
 	return ts.tv_sec;
 }
 
+/* TIME_UTC only, as glibc 2.36: other bases give 0. */
 EXPORT int timespec_get(struct timespec *ts, int base)
 {
-	if (!setup_done() || !pl.timespec_get)
-		return base == TIME_UTC && !sys_clock_gettime(CLOCK_REALTIME, ts) ?
-		       base : 0;
-	if (base == TIME_UTC && !ionclock_clock(CLOCK_REALTIME, ts))
-		return base;
-	return pl.timespec_get(ts, base);
+	if (base != TIME_UTC)
+		return 0;
+	return interposed_clock_gettime(CLOCK_REALTIME, ts) ? 0 : base;
 }
 
 /* Set up before main() when nothing has called in yet. */
 __attribute__((constructor)) static void ionclock_preload_init(void)
 {
-	setup_done();
+	ready();
 }
