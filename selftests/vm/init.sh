@@ -328,7 +328,8 @@ fuzz_rmmod_loop() {
 	while kill -0 "$1" 2>/dev/null && [ ! -e /tmp/fuzz-ready ]; do
 		sleep 0.1
 	done
-	while kill -0 "$1" 2>/dev/null; do
+	# Until the storm lets the device go (it removes the file first).
+	while kill -0 "$1" 2>/dev/null && [ -e /tmp/fuzz-ready ]; do
 		tries=$((tries + 1))
 		if rmmod ionclock 2>/dev/null; then
 			unloaded=$((unloaded + 1))
