@@ -195,9 +195,15 @@ TEST_F(load, bad_entry_fails_promptly_with_no_device)
 
 	snprintf(arg, sizeof(arg), "phc=%s,%s", getenv("IONCLOCK_GOOD_PHC"),
 		 self->entry);
+	/*
+	 * The debug kernel (allnoconfig + debug.config) has no inotify: there
+	 * the load's promptness and failure are checked, not the device.
+	 */
 	in = inotify_init1(IN_NONBLOCK);
-	ASSERT_LE(0, in);
-	ASSERT_LE(0, inotify_add_watch(in, "/dev", IN_CREATE));
+	if (in < 0 && errno == ENOSYS)
+		TH_LOG("no inotify: whether a device appeared is not checked");
+	else
+		ASSERT_LE(0, inotify_add_watch(in, "/dev", IN_CREATE));
 	start = test_mono_ns();
 	done = test_insmod(getenv("IONCLOCK_MODULE"), arg, LOAD_LIMIT_S, fifos,
 			   &status);
@@ -206,8 +212,10 @@ TEST_F(load, bad_entry_fails_promptly_with_no_device)
 	       (test_mono_ns() - start) / 1e9);
 	EXPECT_TRUE(done);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-	EXPECT_FALSE(saw_ionclock(in));
-	close(in);
+	if (in >= 0) {
+		EXPECT_FALSE(saw_ionclock(in));
+		close(in);
+	}
 	/* A load that succeeded after all must not stay for the next one. */
 	if (!access("/sys/module/ionclock", F_OK))
 		system("rmmod ionclock");
