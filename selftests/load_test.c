@@ -200,8 +200,9 @@ TEST_F(load, bad_entry_fails_promptly_with_no_device)
 	 * the load's promptness and failure are checked, not the device.
 	 */
 	in = inotify_init1(IN_NONBLOCK);
-	if (in < 0 && errno == ENOSYS)
-		TH_LOG("no inotify: whether a device appeared is not checked");
+	if (in < 0)
+		TH_LOG("inotify: %s: whether a device appeared is not checked",
+		       strerror(errno));
 	else
 		ASSERT_LE(0, inotify_add_watch(in, "/dev", IN_CREATE));
 	start = test_mono_ns();
