@@ -511,7 +511,9 @@ TEST_F_TIMEOUT(fuzz, ioctl_storm, STORM_TIMEOUT_S)
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		bad += !WIFEXITED(status) || WEXITSTATUS(status);
 	}
+	/* The harness ends a test with _exit(): stdout must go out now. */
 	printf("fuzz ioctls: %ld\n", atomic_load(&sh->ioctls));
+	fflush(stdout);
 	TH_LOG("%ld ioctls in %.1f s (%.1f us each, %d processes), %ld accepted; %ld reads, %ld mmaps, %ld opens",
 	       atomic_load(&sh->ioctls), (test_mono_ns() - start) / 1e9,
 	       (test_mono_ns() - start) / 1e3 / atomic_load(&sh->ioctls) *
