@@ -87,6 +87,10 @@ static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ionclock_ioctl_get_leaps(idev, (void __user *)arg);
 	case IONCLOCK_IOC_SET_LEAPS:
 		return ionclock_ioctl_set_leaps(idev, (void __user *)arg);
+	case IONCLOCK_IOC_SET_UPSTREAM:
+		return ionclock_ioctl_set_upstream(idev, (void __user *)arg);
+	case IONCLOCK_IOC_GET_UPSTREAM:
+		return ionclock_ioctl_get_upstream(idev, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -19,8 +19,11 @@
 
 #define SECS_PER_DAY	86400ULL
 
-int ionclock_leaps_validate(const struct ionclock_leap_table *t,
-			    u64 now_utc_s)
+/*
+ * A table past its expiry is accepted: its leaps up to then are still
+ * right, and utc_source.c uses it last, flagged.
+ */
+int ionclock_leaps_validate(const struct ionclock_leap_table *t)
 {
 	u32 i;
 
@@ -49,8 +52,6 @@ int ionclock_leaps_validate(const struct ionclock_leap_table *t,
 	if (t->expiry_utc_s <= t->leaps[t->count - 1].utc_s ||
 	    t->expiry_utc_s > IONCLOCK_LEAP_LAST_UTC_S)
 		return -ERANGE;
-	if (t->expiry_utc_s <= now_utc_s)
-		return -ESTALE;
 	return 0;
 }
 

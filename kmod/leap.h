@@ -32,8 +32,7 @@ struct ionclock_leap_state {
 	bool valid;
 };
 
-int ionclock_leaps_validate(const struct ionclock_leap_table *t,
-			    u64 now_utc_s);
+int ionclock_leaps_validate(const struct ionclock_leap_table *t);
 void ionclock_leaps_at(const struct ionclock_leap_table *t, u64 tai_s,
 		       u32 smear_window_s, struct ionclock_leap_state *st);
 void ionclock_page_fill_leap(struct ionclock_page *p,

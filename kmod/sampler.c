@@ -8,6 +8,7 @@
 #include <linux/jiffies.h>
 #include <linux/ratelimit.h>
 #include <linux/time64.h>
+#include <linux/timekeeping.h>
 
 #include "ionclock.h"
 
@@ -38,6 +39,18 @@ static void report_state(struct ionclock_dev *idev)
 	else
 		pr_info("%s: ptp%d: %s\n", idev->devname, idev->phc.index,
 			state_names[e->state]);
+}
+
+/*
+ * CLOCK_TAI - CLOCK_REALTIME, as phc2sys -a or chrony set it; 0 means
+ * nobody set it (adjtimex ADJ_TAI), not that TAI == UTC.  Taken at every
+ * sample: it may be set, or change at a leap, after the module loaded.
+ */
+static s32 kernel_tai_offset_s(void)
+{
+	s64 diff = ktime_get_clocktai_ns() - ktime_get_real_ns();
+
+	return (s32)div_s64(diff + NSEC_PER_SEC / 2, NSEC_PER_SEC);
 }
 
 static void ionclock_sample_work(struct work_struct *work)
@@ -80,6 +93,7 @@ static void ionclock_sample_work(struct work_struct *work)
 	}
 	if (!err)
 		idev->failed_in_row = 0;
+	idev->kernel_tai_offset_s = kernel_tai_offset_s();
 	ionclock_page_publish(idev);
 	report_state(idev);
 	mutex_unlock(&idev->lock);
