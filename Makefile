@@ -4,6 +4,8 @@
 #   make                 module (against KERNELDIR) and userspace
 #   make check           everything below, ending in one "N passed, N failed" line
 #   make check-unit      host-only unit tests (no VM)
+#   make check-feed-host ionclockctl feed against a fake and a real ptp4l
+#                        on the host (network namespaces; no device)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest
@@ -62,6 +64,9 @@ check-bound:
 
 check-debug:
 	selftests/check.sh debug
+
+check-feed-host:
+	selftests/check.sh feed
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
@@ -155,7 +160,7 @@ clean:
 	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
-	check-bound check-debug demo \
+	check-bound check-debug check-feed-host demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

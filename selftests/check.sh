@@ -105,6 +105,8 @@ all)
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
 	run_script ctl selftests/ctl_test.sh
+	# ionclockctl feed against a fake and a real ptp4l (no device).
+	run_script feed selftests/feed_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -137,6 +139,10 @@ debug)
 	;;
 metrics)
 	run_script metrics selftests/metrics_test.sh
+	;;
+feed)
+	make -s userspace || exit 1
+	run_script feed selftests/feed_test.sh
 	;;
 style)
 	run_style
