@@ -54,7 +54,7 @@ fake() {
 	for _ in $(seq 50); do grep -q ready "$tmp/fake.log" && return; sleep 0.1; done
 }
 
-feed=("$ctl" feed --dry-run --socket "$tmp/fake.sock")
+feed=("$ctl" feed --once --dry-run --socket "$tmp/fake.sock")
 
 # The command line first: checked whole, nothing runs on a usage error.
 expect "an unknown option is a usage error" 2 'options are --socket' -- \
@@ -69,7 +69,7 @@ expect "asymmetry percent is range-checked" 2 \
 	"asymmetry_pct '101' out of range 0..100" -- "$ctl" feed --asymmetry-pct 101
 expect "--socket needs a value" 2 'socket needs a value' -- "$ctl" feed --socket
 expect "a missing socket says so" 1 'no such socket \(is ptp4l running\?\)' -- \
-	"$ctl" feed --dry-run --socket "$tmp/nothing"
+	"$ctl" feed --once --dry-run --socket "$tmp/nothing"
 
 fake good
 expect "a good ptp4l is fed" 0 'fed no \(dry run\)' -- "${feed[@]}"
@@ -154,7 +154,7 @@ if real_ptp4l; then
 	same=0
 	for _ in 1 2 3 4 5; do
 		a=$(pmc_get "$ns2" "$sock" TIME_STATUS_NP master_offset)
-		ip netns exec "$ns2" "$ctl" feed --dry-run --socket "$sock" >"$tmp/real" 2>&1
+		ip netns exec "$ns2" "$ctl" feed --once --dry-run --socket "$sock" >"$tmp/real" 2>&1
 		b=$(pmc_get "$ns2" "$sock" TIME_STATUS_NP master_offset)
 		f=$(awk '$1 == "master_offset_ns" { print $2 }' "$tmp/real")
 		[ -n "$f" ] && [ "$a" = "$f" ] && [ "$b" = "$f" ] && { same=1; break; }
@@ -190,14 +190,60 @@ if real_ptp4l; then
 		not_ok "real ptp4l: path delay (feed $p, pmc $d)"
 	fi
 	expect "real ptp4l: the grandmaster side feeds as master, offset 0" 0 \
-		'^master_offset_ns 0$' -- ip netns exec "$ns1" "$ctl" feed --dry-run --socket "$tmp/gm.sock"
+		'^master_offset_ns 0$' -- ip netns exec "$ns1" "$ctl" feed --once --dry-run --socket "$tmp/gm.sock"
 	grep -qx 'port_state master' "$tmp/out" && ok "real ptp4l: the grandmaster's port is master" ||
 		not_ok "real ptp4l: the grandmaster's port is master"
 	expect "real ptp4l: linuxptp's default path is tried" 1 \
 		'feed: /var/run/ptp4l: no such socket|feed: /var/run/ptp/ptp4l' -- \
-		ip netns exec "$ns2" "$ctl" feed --dry-run
+		ip netns exec "$ns2" "$ctl" feed --once --dry-run
+
+	# The long-running feed at a 1 s interval: its CPU cost over
+	# FEED_CPU_SECONDS, then ptp4l restarting under it.
+	secs=${FEED_CPU_SECONDS:-60}
+	ip netns exec "$ns2" "$ctl" feed --dry-run --interval 1 --socket "$sock" \
+		>"$tmp/loop.out" 2>"$tmp/loop.err" &
+	loop=$!
+	pids+=("$loop")
+	sleep 1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$loop/stat")
+	sleep "$secs"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$loop/stat")
+	hz=$(getconf CLK_TCK)
+	# percent of one CPU, in thousandths of a percent
+	milli=$(( (t1 - t0) * 100000 / (hz * secs) ))
+	printf '# feed cpu: %d ticks of 1/%d s in %d s: %d.%03d%% of one CPU\n' \
+		$((t1 - t0)) "$hz" "$secs" $((milli / 1000)) $((milli % 1000))
+	cp "$tmp/loop.err" "$tmp/out"
+	[ "$milli" -lt 100 ] && ok "the feed at 1 s costs under 0.1% of a CPU ($((milli / 1000)).$(printf %03d $((milli % 1000)))%)" ||
+		not_ok "the feed at 1 s costs under 0.1% of a CPU ($milli thousandths of a percent)"
+	cp "$tmp/loop.out" "$tmp/out"
+	grep -q '^feed port_state uncalibrated gm_identity' "$tmp/loop.out" &&
+		ok "the running feed prints the port and grandmaster once" ||
+		not_ok "the running feed prints the port and grandmaster once"
+	[ "$(grep -c '^feed port_state' "$tmp/loop.out")" = 1 ] &&
+		ok "and nothing more while nothing changes" ||
+		not_ok "and nothing more while nothing changes"
+	slave=$(pgrep -f "ptp4l -2 -S -i icfb$$")
+	kill "$slave"
+	sleep 3
+	cp "$tmp/loop.err" "$tmp/out"
+	grep -qE "feed: $sock: (no such socket|nobody listens).*: retrying" "$tmp/loop.err" &&
+		ok "ptp4l gone: the feed says so and retries" ||
+		not_ok "ptp4l gone: the feed says so and retries"
+	[ "$(grep -c retrying "$tmp/loop.err")" = 1 ] && ok "it says so once, not every second" ||
+		not_ok "it says so once, not every second"
+	ip netns exec "$ns2" ptp4l -2 -S -i icfb$$ -f "$tmp/sl.cfg" -m >"$tmp/sl.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 40); do grep -q 'feed resumed' "$tmp/loop.out" && break; sleep 0.5; done
+	cp "$tmp/loop.out" "$tmp/out"
+	grep -q 'feed resumed' "$tmp/loop.out" && ok "ptp4l back: the feed resumes" ||
+		not_ok "ptp4l back: the feed resumes"
+	kill -TERM "$loop"
+	wait "$loop"
+	rc=$?
+	[ "$rc" = 0 ] && ok "SIGTERM ends the feed with exit 0" || not_ok "SIGTERM ends the feed with exit 0 (exit $rc)"
 else
-	for t in master_offset gm_identity accuracy utc_offset utc_valid port_state path_delay gm_side gm_port default_path; do
+	for t in cpu first_line no_repeat gone once resumed sigterm master_offset gm_identity accuracy utc_offset utc_valid port_state path_delay gm_side gm_port default_path; do
 		skip_it "real ptp4l: $t" "no ptp4l, pmc, root or network namespaces here"
 	done
 fi

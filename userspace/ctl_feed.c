@@ -108,7 +108,6 @@ static int feed_args(const char *name, int argc, char **argv,
 		}
 		if (!strcmp(opt, "--dry-run")) {
 			o->dry_run = true;
-			o->once = true;
 			continue;
 		}
 		if (strcmp(opt, "--socket") && strcmp(opt, "--interval") &&
