@@ -19,6 +19,7 @@ static const struct unit_case *const suites[] = {
 	unit_engine_cases,
 	unit_read_cases,
 	unit_utc_cases,
+	unit_upstream_cases,
 };
 
 int main(void)

@@ -53,6 +53,7 @@ static const struct ionclock_params module_defaults = {
 extern const struct unit_case unit_engine_cases[];
 extern const struct unit_case unit_read_cases[];
 extern const struct unit_case unit_utc_cases[];
+extern const struct unit_case unit_upstream_cases[];
 
 /* A deterministic generator, so a failure replays (seed from UNIT_SEED). */
 struct unit_rng {
