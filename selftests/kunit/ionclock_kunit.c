@@ -20,6 +20,8 @@
 
 #include "engine.h"
 #include "leap.h"
+#include "upstream.h"
+#include "utc_source.h"
 
 /* 2023-11-14 in TAI ns: PHC times near today's. */
 #define PHC_START_NS	1700000000000000000ULL
@@ -1204,8 +1206,128 @@ static struct kunit_suite ionclock_page_suite = {
 	.test_cases = ionclock_page_cases,
 };
 
+/*
+ * Where TAI - UTC comes from (utc_source.c), with the PTP domain's fields
+ * going through upstream.c as a feed's would: the order of the sources,
+ * a leap the domain announces, and disagreements reported.
+ */
+enum table_use { NO_TABLE, TABLE_REAL, TABLE_FUTURE };
+
+#define PTP_UTC		(IONCLOCK_UPSTREAM_PTP_TIMESCALE |		\
+			 IONCLOCK_UPSTREAM_UTC_OFFSET_VALID)
+#define NOON_BEFORE_PLUS	(PLUS_TAI - HALF_SMEAR_S - 1)
+#define NOON_DAY_BEFORE		(NOON_BEFORE_PLUS - 86400)
+#define BIT_SRC(x)		(1u << IONCLOCK_UTC_SOURCE_##x)
+
+struct utc_case {
+	const char *name;
+	enum table_use table;
+	u32 ptp_flags;		/* 0: no feed */
+	s32 ptp_offset_s;
+	s32 kernel_offset_s;	/* 0: not set */
+	u64 tai_s;
+	u32 source;
+	u32 disagree;
+	u64 leap_tai_s;
+};
+
+static const struct utc_case utc_cases[] = {
+	{ "tzdata's expired table alone: used, flagged", TABLE_REAL, 0, 0, 0,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE, 0, 0 },
+	{ "the kernel's offset before an expired table", TABLE_REAL, 0, 0, 37,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_KERNEL, 0, 0 },
+	{ "the kernel at 36, an expired table at 37: reported", TABLE_REAL, 0,
+	  0, 36, NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_KERNEL,
+	  BIT_SRC(EXPIRED_LEAP_FILE), 0 },
+	{ "a current table before the kernel", TABLE_FUTURE, 0, 0, 37,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_LEAP_FILE, 0, PLUS_TAI },
+	{ "the domain first; its leap61 is the table's", TABLE_FUTURE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP61, 37, 37, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_PTP, 0, PLUS_TAI },
+	{ "the domain's leap61 a day early: the table disagrees", TABLE_FUTURE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP61, 37, 0, NOON_DAY_BEFORE,
+	  IONCLOCK_UTC_SOURCE_PTP, BIT_SRC(LEAP_FILE), PLUS_TAI - 86400 },
+	{ "the domain at 36, the table at 37: reported", TABLE_FUTURE,
+	  PTP_UTC, 36, 0, NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_PTP,
+	  BIT_SRC(LEAP_FILE), 0 },
+	{ "an ARB timescale is no source of UTC", TABLE_FUTURE,
+	  IONCLOCK_UPSTREAM_UTC_OFFSET_VALID | IONCLOCK_UPSTREAM_LEAP61, 37, 0,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_LEAP_FILE, 0, PLUS_TAI },
+	{ "an invalid currentUtcOffset is no source", NO_TABLE,
+	  IONCLOCK_UPSTREAM_PTP_TIMESCALE, 37, 37, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_KERNEL, 0, 0 },
+	{ "the domain alone announces a leap59", NO_TABLE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP59, 37, 0, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_PTP, 0, PLUS_TAI - 2 },
+};
+
+IONCLOCK_CASES(utc, utc_cases);
+
+static void ionclock_utc_source_test(struct kunit *test)
+{
+	const struct utc_case *c = test->param_value;
+	struct ionclock_upstream_state *st;
+	struct ionclock_leap_table *t;
+	struct ionclock_utc_inputs in = {
+		.tai_s = c->tai_s, .smear_window_s = SMEAR_S,
+		.ptp_window_s = SMEAR_S,
+	};
+	struct ionclock_utc_choice ch;
+	struct ionclock_page *page;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, st);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
+	if (c->table != NO_TABLE) {
+		leaps_fill(t, c->table == TABLE_REAL ? LEAPS_REAL : LEAPS_FUTURE);
+		KUNIT_ASSERT_EQ(test, ionclock_leaps_validate(t), 0);
+		in.table = t;
+	}
+	if (c->ptp_flags) {
+		struct ionclock_upstream u = {
+			.flags = c->ptp_flags, .port_state = IONCLOCK_PORT_SLAVE,
+			.ttl_ns = 5 * NSEC_PER_SEC, .utc_offset_s = c->ptp_offset_s,
+		};
+
+		KUNIT_ASSERT_EQ(test, ionclock_upstream_validate(&u), 0);
+		ionclock_upstream_apply(st, &u, (c->tai_s - 1) * NSEC_PER_SEC,
+					SMEAR_S);
+		in.ptp = ionclock_upstream_utc_usable(st, c->tai_s * NSEC_PER_SEC);
+		if (in.ptp)
+			ionclock_upstream_leap_at(st, c->tai_s, &in.ptp_state,
+						  &in.ptp_window_s);
+	}
+	in.kernel = c->kernel_offset_s != 0;
+	in.kernel_offset_s = c->kernel_offset_s;
+	ionclock_utc_choose(&in, &ch);
+	ionclock_page_fill_utc(page, &ch);
+
+	KUNIT_EXPECT_EQ(test, page->utc_source, c->source);
+	KUNIT_EXPECT_EQ(test, page->utc_disagree, c->disagree);
+	KUNIT_EXPECT_EQ(test, page->next_leap_tai_s, c->leap_tai_s);
+	KUNIT_EXPECT_EQ(test, !!(page->flags & IONCLOCK_FLAG_UTC_DISAGREE),
+			!!c->disagree);
+	KUNIT_EXPECT_EQ(test, !!(page->flags & IONCLOCK_FLAG_LEAPS_EXPIRED),
+			c->source == IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE);
+	KUNIT_EXPECT_TRUE(test, page->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID);
+	KUNIT_EXPECT_TRUE(test, page->utc_sources & (1u << c->source));
+}
+
+static struct kunit_case ionclock_utc_source_cases[] = {
+	KUNIT_CASE_PARAM(ionclock_utc_source_test, utc_gen_params),
+	{}
+};
+
+static struct kunit_suite ionclock_utc_source_suite = {
+	.name = "ionclock_utc_source",
+	.test_cases = ionclock_utc_source_cases,
+};
+
 kunit_test_suites(&ionclock_engine_suite, &ionclock_leap_suite,
-		  &ionclock_page_suite);
+		  &ionclock_page_suite, &ionclock_utc_source_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ionclock's time core");
 MODULE_LICENSE("GPL");
