@@ -364,7 +364,12 @@ static int build_upstream(const struct feed_opts *o, const struct feed_view *v,
 			  struct feed_memory *mem, struct ionclock_upstream *u,
 			  char *why, size_t len)
 {
-	bool is_gm = !memcmp(v->pds.gm_identity, v->dds.clock_identity, 8);
+	/*
+	 * This clock is the grandmaster only once its port says MASTER: a
+	 * clock that has heard no announce yet is its own parent too.
+	 */
+	bool is_gm = v->port.port_state == IONCLOCK_PORT_MASTER &&
+		     !memcmp(v->pds.gm_identity, v->dds.clock_identity, 8);
 	bool syncing = v->port.port_state == IONCLOCK_PORT_SLAVE ||
 		       v->port.port_state == IONCLOCK_PORT_UNCALIBRATED;
 	uint64_t path = magnitude(v->cds.mean_path_delay_ns);

@@ -77,9 +77,14 @@ static int watch_line(struct ctl *ctl)
 		printf(" offset_to_phc_ns -");
 	else
 		printf(" offset_to_phc_ns %" PRId64, off);
-	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64 "\n",
+	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64,
 	       (int64_t)pg.phc_freq_ppb, pg.generation,
 	       (uint64_t)pg.steps_detected);
+	printf(" upstream %s upstream_ns %" PRIu64 " utc_source %s%s\n",
+	       !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
+	       pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed",
+	       (uint64_t)pg.error_upstream_ns, utc_source_name(pg.utc_source),
+	       pg.flags & IONCLOCK_FLAG_UTC_DISAGREE ? " utc_disagree yes" : "");
 	if (fflush(stdout)) {
 		fail("stdout", strerror(errno));
 		return 1;

@@ -249,6 +249,32 @@ const char *state_name(uint32_t state)
 	return "unknown";
 }
 
+const char *utc_source_name(uint32_t source)
+{
+	static const char *const names[IONCLOCK_UTC_SOURCES] = {
+		[IONCLOCK_UTC_SOURCE_NONE] = "none",
+		[IONCLOCK_UTC_SOURCE_PTP] = "ptp",
+		[IONCLOCK_UTC_SOURCE_LEAP_FILE] = "leap_file",
+		[IONCLOCK_UTC_SOURCE_KERNEL] = "kernel",
+		[IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE] = "expired_leap_file",
+	};
+
+	return source < IONCLOCK_UTC_SOURCES ? names[source] : "unknown";
+}
+
+/* The sources named by the bits of @mask, comma-separated, or "-". */
+static void print_sources(const char *key, uint32_t mask)
+{
+	uint32_t s;
+	int n = 0;
+
+	printf("%s ", key);
+	for (s = 0; s < IONCLOCK_UTC_SOURCES; s++)
+		if (mask & (1u << s))
+			printf("%s%s", n++ ? "," : "", utc_source_name(s));
+	printf("%s\n", n ? "" : "-");
+}
+
 static const char *counter_name(uint32_t id)
 {
 	switch (id) {
@@ -404,6 +430,14 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
 	else
 		print_str("tai_utc_offset_s", "");
+	print_str("utc_source", utc_source_name(pg.utc_source));
+	print_sources("utc_sources", pg.utc_sources);
+	print_sources("utc_disagree", pg.utc_disagree);
+	print_str("leaps_expired",
+		  pg.flags & IONCLOCK_FLAG_LEAPS_EXPIRED ? "yes" : "no");
+	print_str("upstream", !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
+		  pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed");
+	printf("error_upstream_ns %" PRIu64 "\n", (uint64_t)pg.error_upstream_ns);
 
 	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
 	if (err && err != -EAGAIN && err != -ENODATA) {

@@ -33,6 +33,8 @@ int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
 		    struct ionclock_page *pg);
 /* "tracking", "holdover", ... */
 const char *state_name(uint32_t state);
+/* "ptp", "leap_file", "kernel", "expired_leap_file", "none" */
+const char *utc_source_name(uint32_t source);
 /* ionclock minus the attached PHC, on TAI: 0, -ENODEV (none) or -errno. */
 int phc_offset(struct ionclock *c, const struct ionclock_info *info,
 	       const struct ionclock_page *pg, int64_t *off);

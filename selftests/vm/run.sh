@@ -129,13 +129,14 @@ done
 cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
 # Not in modules/order: the fault stage loads it itself.
 cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
-# phc_ctl is the real tool users steer a PHC with; coreutils' date and
+# phc_ctl is the real tool users steer a PHC with, ptp4l the one the feed
+# talks to; coreutils' date and
 # python3 are real programs for the LD_PRELOAD drop-in, at their own paths
 # (busybox's date stays the shell's), with only the Python modules that
 # start-up needs.  Bring their libraries.
-for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11; do
+for bin in /usr/sbin/phc_ctl /usr/sbin/ptp4l /usr/bin/date /usr/bin/python3.11; do
 	case "$bin" in
-	*/phc_ctl) cp "$bin" "$ird/bin/" ;;
+	*/phc_ctl | */ptp4l) cp "$bin" "$ird/bin/" ;;
 	*) mkdir -p "$ird${bin%/*}" && cp "$bin" "$ird$bin" ;;
 	esac
 	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
