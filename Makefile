@@ -20,7 +20,8 @@
 #                        (reload_test) on both kernels, FAULT_SOAK_SECONDS
 #                        (600) each
 #   make install         module (modules_install + depmod), library, header,
-#                        pkg-config file, ionclockctl, man pages, udev rule
+#                        pkg-config file, ionclockctl, man pages, udev rule,
+#                        systemd unit ionclock-feed.service
 #   make uninstall       the same, removed
 #   make dkms-install    register the module with DKMS and install it for KVER
 #   make clean
@@ -96,8 +97,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ionclock
-# Where udev reads rules: not under PREFIX, which udev would never look in.
+BINDIR ?= $(PREFIX)/bin
+# Where udev reads rules and systemd units: not under PREFIX, which they
+# would never look in.
 UDEVDIR ?= /lib/udev
+SYSTEMDUNITDIR ?= /lib/systemd/system
 # updates/ takes precedence over the kernel's own modules in depmod's search.
 INSTALL_MOD_DIR ?= updates
 # The release KERNELDIR was built for, which modules_install installs under.
@@ -120,13 +124,18 @@ install-userspace: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) \
 		IONCLOCK_VERSION=$(IONCLOCK_VERSION)
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(DOCDIR)/modprobe.d
+		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(DOCDIR)/modprobe.d \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 644 man/libionclock.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/ionclockctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 packaging/udev/99-ionclock.rules \
 		$(DESTDIR)$(UDEVDIR)/rules.d/
 	install -m 644 packaging/modprobe.d/ionclock.conf \
 		$(DESTDIR)$(DOCDIR)/modprobe.d/
+	sed 's|/usr/local/bin/ionclockctl|$(BINDIR)/ionclockctl|g' \
+		packaging/systemd/ionclock-feed.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod/ionclock.ko*
@@ -135,7 +144,8 @@ uninstall:
 	$(MAKE) -C userspace uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man3/libionclock.3 \
 		$(DESTDIR)$(MANDIR)/man8/ionclockctl.8 \
-		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules
+		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # The tree DKMS builds from: just what the module needs.

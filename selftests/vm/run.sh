@@ -37,13 +37,13 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|feed]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
-case "$mode" in bench | bound) out=$out-$mode ;; esac
+case "$mode" in bench | bound | feed) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
