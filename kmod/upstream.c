@@ -15,10 +15,12 @@
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 #else
 #include <errno.h>
 #include <string.h>
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 #include <linux/ionclock.h>
 
@@ -38,7 +40,7 @@ int ionclock_upstream_validate(const struct ionclock_upstream *u)
 
 	if (u->flags & ~IONCLOCK_UPSTREAM_ALL || u->pad)
 		return -EINVAL;
-	for (i = 0; i < sizeof(u->reserved) / sizeof(u->reserved[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(u->reserved); i++)
 		if (u->reserved[i])
 			return -EINVAL;
 	if (u->flags & IONCLOCK_UPSTREAM_CLEAR) {

@@ -58,7 +58,10 @@ static void unknown_but_valued(struct ionclock_upstream *u)
 {
 	u->flags |= IONCLOCK_UPSTREAM_ACCURACY_UNKNOWN;
 }
-static void port_0(struct ionclock_upstream *u) { u->port_state = 0; }
+static void port_0(struct ionclock_upstream *u)
+{
+	u->port_state = IONCLOCK_PORT_INITIALIZING - 1;
+}
 static void port_10(struct ionclock_upstream *u) { u->port_state = 10; }
 static void offset_big(struct ionclock_upstream *u) { u->master_offset_ns = 1000000000001LL; }
 static void offset_big_neg(struct ionclock_upstream *u) { u->master_offset_ns = -1000000000001LL; }
