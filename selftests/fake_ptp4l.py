@@ -44,6 +44,9 @@ if mode == "two_ports_one_answers":
     nports = 2
 if mode == "utc_offset_negative":
     utc_offset = -3
+# "takeover": a slave for two polls, then its own grandmaster (as ptp4l
+# becomes when its master goes and it may be master itself).
+TAKEOVER_AFTER = 12
 
 
 def ti(ns):
@@ -107,6 +110,9 @@ while True:
         continue
     mid = struct.unpack(">H", req[52:54])[0]
     seen[0] += 1
+    if mode == "takeover" and seen[0] > TAKEOVER_AFTER:
+        port_state = 6
+        GM = CLOCK
     body = dataset(mid)
     if mode == "silent":
         continue

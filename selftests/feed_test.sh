@@ -88,6 +88,15 @@ fake leap61
 expect "leap61 is passed on" 0 '^leap61 yes$' -- "${feed[@]}"
 fake unknown_accuracy
 expect "clockAccuracy 0xFE is unknown, not a number" 0 '^gm_accuracy_ns -$' -- "${feed[@]}"
+# A slave whose master goes and which takes over as grandmaster: its
+# error against the old domain does not vanish, it keeps ageing.
+fake takeover
+timeout 3 "$ctl" feed --dry-run --interval 0.1 --socket "$tmp/fake.sock" \
+	>"$tmp/out" 2>&1
+grep -q '^feed port_state slave .* error_ns 7012$' "$tmp/out" &&
+grep -q '^feed port_state master gm_identity 001122.fffe.334455 .* error_ns 7012$' "$tmp/out" &&
+	ok "a slave that takes over keeps its last error, ageing" ||
+	not_ok "a slave that takes over keeps its last error, ageing"
 fake stale_first
 expect "a reply to an older request is skipped, not taken" 0 '^master_offset_ns -1234$' -- "${feed[@]}"
 

@@ -72,6 +72,7 @@ struct feed_memory {
 	int64_t ingress_ns;
 	struct timespec ingress_seen;
 	bool have_measure;
+	bool had_master;	/* a measurement against another clock */
 	int64_t offset_ns;
 	uint64_t asymmetry_ns;
 	uint64_t path_delay_ns;
@@ -366,10 +367,13 @@ static int build_upstream(const struct feed_opts *o, const struct feed_view *v,
 {
 	/*
 	 * This clock is the grandmaster only once its port says MASTER: a
-	 * clock that has heard no announce yet is its own parent too.
+	 * clock that has heard no announce yet is its own parent too.  One
+	 * that took over after losing its master is no closer to the old
+	 * domain than before: its last measurement keeps ageing.
 	 */
 	bool is_gm = v->port.port_state == IONCLOCK_PORT_MASTER &&
-		     !memcmp(v->pds.gm_identity, v->dds.clock_identity, 8);
+		     !memcmp(v->pds.gm_identity, v->dds.clock_identity, 8) &&
+		     !mem->had_master;
 	bool syncing = v->port.port_state == IONCLOCK_PORT_SLAVE ||
 		       v->port.port_state == IONCLOCK_PORT_UNCALIBRATED;
 	uint64_t path = magnitude(v->cds.mean_path_delay_ns);
@@ -402,6 +406,7 @@ static int build_upstream(const struct feed_opts *o, const struct feed_view *v,
 			mem->ingress_seen = now;
 		}
 		mem->have_measure = true;
+		mem->had_master = true;
 		mem->offset_ns = v->ts.master_offset_ns;
 		mem->path_delay_ns = path;
 		mem->asymmetry_ns = o->fixed_asymmetry ? o->asymmetry_ns :
