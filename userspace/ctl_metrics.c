@@ -200,8 +200,9 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 		sample(f, dev, "ionclock_utc_source", extra, "%d",
 		       pg->utc_source == i);
 	}
-	family(f, "ionclock_utc_source_disagrees", "gauge",
-	       "1 for each UTC source available whose TAI - UTC or leap differs from the one in use.");
+	if (pg->utc_sources)
+		family(f, "ionclock_utc_source_disagrees", "gauge",
+		       "1 for each UTC source available whose TAI - UTC or leap differs from the one in use.");
 	for (i = IONCLOCK_UTC_SOURCE_PTP; i < IONCLOCK_UTC_SOURCES; i++) {
 		if (!(pg->utc_sources & (1u << i)))
 			continue;
