@@ -305,14 +305,20 @@ TEST_F(up, utc_from_the_domain_then_an_expired_table)
 
 /*
  * The domain announces leap61; the PHC is stepped to 10 s before the end
- * of that UTC day; the three clocks read across it.
+ * of that UTC day; the three clocks read across it.  The day is one ahead
+ * of the PHC's own (earlier tests may have stepped it days ahead of the
+ * system clock): steps are forward, so the engine takes them at once.
  */
 TEST_F(up, a_leap_from_the_domain_strict_and_smeared)
 {
-	uint64_t day_end = ((uint64_t)time(NULL) / DAY + 3) * DAY;
-	uint64_t leap = day_end + 38;
 	struct ionclock_upstream u = good();
 	struct leap_watch w = { .missing_sec = -1 };
+	uint64_t day_end, leap;
+	int64_t tai;
+
+	ASSERT_EQ(0, ionclock_now(self->c, &tai));
+	day_end = ((uint64_t)tai / NS / DAY + 2) * DAY;
+	leap = day_end + 38;
 
 	ASSERT_EQ(0, set_smear(self->fd, 4));
 	ASSERT_EQ(0, phc_set(leap - 1 - 10));

@@ -242,7 +242,7 @@ upstream_stage() {
 		grep -qx 'master_offset_ns 0' /tmp/up && grep -qx 'upstream_stale no' /tmp/up
 	}
 	feed_once() {
-		ionclockctl feed --once --socket /tmp/ptp4l | tee /tmp/once
+		ionclockctl feed --once --ttl 1 --socket /tmp/ptp4l | tee /tmp/once
 		grep -qx 'fed yes' /tmp/once && grep -qx 'port_state master' /tmp/once
 	}
 	feed_stale() {
