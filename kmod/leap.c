@@ -80,19 +80,3 @@ void ionclock_leaps_at(const struct ionclock_leap_table *t, u64 tai_s,
 	st->expiry_tai_s = t->expiry_utc_s + (u64)last->tai_utc_offset_s;
 	st->valid = tai_s < st->expiry_tai_s;
 }
-
-void ionclock_page_fill_leap(struct ionclock_page *p,
-			     const struct ionclock_leap_state *st,
-			     u32 smear_window_s)
-{
-	p->tai_utc_offset_s = st->tai_utc_offset_s;
-	p->next_leap_delta_s = st->delta_s;
-	p->next_leap_tai_s = st->leap_tai_s;
-	p->leap_expiry_tai_s = st->expiry_tai_s;
-	p->smear_window_s = smear_window_s;
-	p->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID;
-	if (st->valid)
-		p->flags |= IONCLOCK_FLAG_LEAP_VALID;
-	else
-		p->flags &= ~IONCLOCK_FLAG_LEAP_VALID;
-}

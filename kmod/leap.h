@@ -10,7 +10,6 @@
 #include "engine.h"
 
 struct ionclock_leap_table;
-struct ionclock_page;
 
 /* 1972-01-01, where TAI - UTC starts at 10 s, and 2200-01-01 (sanity). */
 #define IONCLOCK_LEAP_FIRST_UTC_S	63072000ULL
@@ -35,8 +34,5 @@ struct ionclock_leap_state {
 int ionclock_leaps_validate(const struct ionclock_leap_table *t);
 void ionclock_leaps_at(const struct ionclock_leap_table *t, u64 tai_s,
 		       u32 smear_window_s, struct ionclock_leap_state *st);
-void ionclock_page_fill_leap(struct ionclock_page *p,
-			     const struct ionclock_leap_state *st,
-			     u32 smear_window_s);
 
 #endif /* IONCLOCK_LEAP_H */

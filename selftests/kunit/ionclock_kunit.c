@@ -1030,6 +1030,21 @@ static const struct leaps_at_case leaps_at_cases[] = {
 
 IONCLOCK_CASES(leaps_at, leaps_at_cases);
 
+/* What the page says with a table as the UTC source (utc_source.c). */
+static void fill_from_table(struct ionclock_page *page,
+			    const struct ionclock_leap_state *st, u32 window_s)
+{
+	struct ionclock_utc_choice c = {
+		.source = st->valid ? IONCLOCK_UTC_SOURCE_LEAP_FILE :
+				      IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE,
+		.st = *st,
+		.window_s = window_s,
+	};
+
+	c.sources = 1u << c.source;
+	ionclock_page_fill_utc(page, &c);
+}
+
 static void ionclock_leaps_at_test(struct kunit *test)
 {
 	const struct leaps_at_case *c = test->param_value;
@@ -1054,14 +1069,15 @@ static void ionclock_leaps_at_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.valid, c->valid);
 
 	/* And the page says the same. */
-	ionclock_page_fill_leap(page, &st, c->window_s);
+	fill_from_table(page, &st, c->window_s);
 	KUNIT_EXPECT_EQ(test, page->tai_utc_offset_s, c->offset_s);
 	KUNIT_EXPECT_EQ(test, page->next_leap_delta_s, c->delta_s);
 	KUNIT_EXPECT_EQ(test, page->next_leap_tai_s, c->leap_tai_s);
 	KUNIT_EXPECT_EQ(test, page->smear_window_s, c->window_s);
 	KUNIT_EXPECT_EQ(test, page->flags,
 			IONCLOCK_FLAG_TAI_OFFSET_VALID |
-			(c->valid ? IONCLOCK_FLAG_LEAP_VALID : 0));
+			(c->valid ? IONCLOCK_FLAG_LEAP_VALID :
+				    IONCLOCK_FLAG_LEAPS_EXPIRED));
 }
 
 /*
@@ -1115,7 +1131,8 @@ static const struct page_case page_cases[] = {
 	  F_VALID | F_BOUND | F_TAI | F_LEAP, IONCLOCK_STATE_TRACKING },
 	{ "holdover with an expired leap table", IONCLOCK_ENGINE_HOLDOVER,
 	  true, true, 0, F_TAI | F_LEAP, FILL_LEAPS_EXPIRED,
-	  F_VALID | F_BOUND | F_GONE | F_TAI, IONCLOCK_STATE_HOLDOVER },
+	  F_VALID | F_BOUND | F_GONE | F_TAI | IONCLOCK_FLAG_LEAPS_EXPIRED,
+	  IONCLOCK_STATE_HOLDOVER },
 };
 
 IONCLOCK_CASES(page, page_cases);
@@ -1157,7 +1174,7 @@ static void ionclock_page_fill_test(struct kunit *test)
 			.valid = c->leaps == FILL_LEAPS_VALID,
 		};
 
-		ionclock_page_fill_leap(page, &st, SMEAR_S);
+		fill_from_table(page, &st, SMEAR_S);
 	}
 	KUNIT_EXPECT_EQ(test, page->flags, c->flags);
 	KUNIT_EXPECT_EQ(test, page->state, c->page_state);
