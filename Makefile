@@ -12,6 +12,8 @@
 #                        whose TSC is steady: selftests/vm/run.sh)
 #   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,
 #                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
+#   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
+#                        kernel (FUZZ_IOCTLS, default 1000000)
 #   make demo            boot a VM with an igb NIC and show ionclock live
 #   make bench           read cost vs the vDSO, host and VM; writes
 #                        userspace/bench/RESULTS.md and latency.png
@@ -65,6 +67,9 @@ check-bound:
 
 check-debug:
 	selftests/check.sh debug
+
+check-fuzz:
+	selftests/check.sh fuzz
 
 check-feed-host:
 	selftests/check.sh feed
@@ -170,7 +175,7 @@ clean:
 	rm -rf build/selftests build/vm-* build/results build/install build/bench
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-vm \
-	check-bound check-debug check-feed-host demo \
+	check-bound check-debug check-feed-host check-fuzz demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

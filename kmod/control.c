@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
+#include <linux/stddef.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -48,36 +49,68 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg)
 	return copy_to_user(arg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
 }
 
-static bool within(u64 v, u64 lo, u64 hi)
+#define TUNABLE(name, config_bit, lo, hi, param_name, scale)		\
+	{								\
+		.field = #name,						\
+		.bit = IONCLOCK_CONFIG_##config_bit,			\
+		.offset = offsetof(struct ionclock_config, name),	\
+		.size = sizeof_field(struct ionclock_config, name),	\
+		.min = lo,						\
+		.max = hi,						\
+		.param = param_name,					\
+		.param_scale = scale,					\
+	}
+
+/*
+ * Every setting's range, in the ioctl's units, as uapi/linux/ionclock.h
+ * documents them.  The module parameters are checked against the same
+ * rows (main.c), in their own units times @param_scale.
+ */
+const struct ionclock_tunable ionclock_tunables[] = {
+	TUNABLE(poll_ms, POLL, 10, 10000, "poll_ms", 1),
+	TUNABLE(max_slew_ppb, MAX_SLEW, 1000, 100000000, "max_slew_ppm", 1000),
+	TUNABLE(step_threshold_ns, STEP_THRESHOLD, 1000, 1000000000000ULL,
+		"step_threshold_us", 1000),
+	TUNABLE(step_forward, STEP_FORWARD, 0, 1, "step_forward", 1),
+	TUNABLE(max_freq_ppb, MAX_FREQ, 1000, 100000000, "max_freq_ppm", 1000),
+	TUNABLE(drift_ppb, DRIFT, 0, 1000000, "drift_ppb", 1),
+	TUNABLE(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL, NULL, 1),
+	TUNABLE(smear_window_s, SMEAR_WINDOW, 0, 172800, "smear_window_s", 1),
+};
+
+const unsigned int ionclock_tunables_count = ARRAY_SIZE(ionclock_tunables);
+
+const struct ionclock_tunable *ionclock_tunable(u32 bit)
 {
-	return v >= lo && v <= hi;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ionclock_tunables); i++)
+		if (ionclock_tunables[i].bit == bit)
+			return &ionclock_tunables[i];
+	return NULL;
+}
+
+static u64 config_field(const struct ionclock_config *cfg,
+			const struct ionclock_tunable *t)
+{
+	const void *field = (const u8 *)cfg + t->offset;
+
+	return t->size == sizeof(u64) ? *(const u64 *)field :
+					*(const u32 *)field;
 }
 
 /* -ERANGE if any field that @cfg->set names is out of its documented range. */
 static int check_config(const struct ionclock_config *cfg)
 {
-	u32 set = cfg->set;
+	unsigned int i;
 
-	if ((set & IONCLOCK_CONFIG_POLL) && !within(cfg->poll_ms, 10, 10000))
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_MAX_SLEW) &&
-	    !within(cfg->max_slew_ppb, 1000, 100000000))
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_STEP_THRESHOLD) &&
-	    !within(cfg->step_threshold_ns, 1000, 1000000000000ULL))
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_STEP_FORWARD) && cfg->step_forward > 1)
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_MAX_FREQ) &&
-	    !within(cfg->max_freq_ppb, 1000, 100000000))
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_DRIFT) && cfg->drift_ppb > 1000000)
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_UPSTREAM_ERROR) &&
-	    cfg->upstream_error_ns > 1000000000000ULL)
-		return -ERANGE;
-	if ((set & IONCLOCK_CONFIG_SMEAR_WINDOW) && cfg->smear_window_s > 172800)
-		return -ERANGE;
+	for (i = 0; i < ARRAY_SIZE(ionclock_tunables); i++) {
+		const struct ionclock_tunable *t = &ionclock_tunables[i];
+		u64 v = config_field(cfg, t);
+
+		if ((cfg->set & t->bit) && (v < t->min || v > t->max))
+			return -ERANGE;
+	}
 	return 0;
 }
 
@@ -172,6 +205,9 @@ long ionclock_ioctl_get_leaps(struct ionclock_dev *idev, void __user *arg)
 long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 {
 	struct ionclock_leap_table *t, *old;
+	u32 count;
+	s32 offset_s;
+	u64 expiry_s;
 	int err;
 
 	if (!capable(CAP_SYS_TIME))
@@ -184,6 +220,13 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 		kfree(t);
 		return err;
 	}
+	/*
+	 * What the log line says is taken while the table is ours: once the
+	 * lock is dropped a concurrent SET_LEAPS may replace and free it.
+	 */
+	count = t->count;
+	offset_s = t->leaps[count - 1].tai_utc_offset_s;
+	expiry_s = t->expiry_utc_s;
 	mutex_lock(&idev->lock);
 	old = idev->leaps;
 	idev->leaps = t;
@@ -191,8 +234,7 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	mutex_unlock(&idev->lock);
 	kfree(old);
 	pr_info("%s: leap table loaded: %u entries, TAI-UTC %d s, expires %llu\n",
-		idev->devname, t->count,
-		t->leaps[t->count - 1].tai_utc_offset_s, t->expiry_utc_s);
+		idev->devname, count, offset_s, expiry_s);
 	return 0;
 }
 

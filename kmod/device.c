@@ -18,6 +18,15 @@ static struct ionclock_dev *file_idev(struct file *f)
 }
 
 /*
+ * Nobody opens a device before the module has finished loading (main.c):
+ * a load that fails frees its devices, and must find no reader holding one.
+ */
+static int ionclock_open(struct inode *inode, struct file *f)
+{
+	return READ_ONCE(file_idev(f)->open_ok) ? 0 : -ENODEV;
+}
+
+/*
  * Each reading is strictly greater than every one handed out before, by
  * anyone: take the clock's value, or one more than the last value returned
  * if the clock has not moved past it yet.
@@ -118,6 +127,7 @@ static int ionclock_mmap(struct file *f, struct vm_area_struct *vma)
 
 static const struct file_operations ionclock_fops = {
 	.owner = THIS_MODULE,
+	.open = ionclock_open,
 	.read = ionclock_read,
 	.unlocked_ioctl = ionclock_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

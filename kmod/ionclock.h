@@ -26,7 +26,11 @@
  *	(not the driver: after removal the clock is a zombie)
  * @clk: the posix_clock behind @file
  * @index: N of /dev/ptpN
+ * @devt: its device number
  * @name: the driver's clock name
+ * @identity: what names this PHC across removal and return: its parent
+ *	device's bus and address ("pci:0000:03:00.0"), or "name:" and @name
+ *	for a PHC with no parent device
  * @ifname: the network interface whose device owns the PHC, or ""
  * @gone: the PHC was removed; every read now fails
  */
@@ -34,7 +38,9 @@ struct ionclock_phc {
 	struct file *file;
 	struct posix_clock *clk;
 	int index;
+	dev_t devt;
 	char name[32];
+	char identity[64];
 	char ifname[16];
 	bool gone;
 };
@@ -43,6 +49,8 @@ struct ionclock_phc {
  * struct ionclock_dev - one /dev/ionclockN
  * @id: N
  * @misc: the character device
+ * @open_ok: opening it is allowed: set once every device of the module
+ *	has registered, so a load that fails never had a reader
  * @devname: "ionclockN"
  * @page: the page userspace maps
  * @vpage: its kernel address
@@ -65,6 +73,7 @@ struct ionclock_phc {
 struct ionclock_dev {
 	int id;
 	struct miscdevice misc;
+	bool open_ok;
 	char devname[16];
 	struct page *page;
 	struct ionclock_page *vpage;
@@ -83,6 +92,46 @@ struct ionclock_dev {
 	unsigned long last_reattach;
 	unsigned int failed_in_row;
 };
+
+/*
+ * The run-time settings' defaults, shared by the module parameters (main.c)
+ * and the ioctl's documentation of them (uapi/linux/ionclock.h).
+ */
+#define IONCLOCK_DEFAULT_POLL_MS		100
+#define IONCLOCK_DEFAULT_MAX_SLEW_PPB		500000
+#define IONCLOCK_DEFAULT_STEP_THRESHOLD_NS	1000000
+#define IONCLOCK_DEFAULT_STEP_FORWARD		true
+#define IONCLOCK_DEFAULT_MAX_FREQ_PPB		1000000
+#define IONCLOCK_DEFAULT_DRIFT_PPB		15000
+#define IONCLOCK_DEFAULT_SMEAR_WINDOW_S		86400
+
+/**
+ * struct ionclock_tunable - one run-time setting: the ioctl field that
+ *	carries it, its range, and the module parameter that sets it at load
+ * @field: the field's name in struct ionclock_config
+ * @bit: its IONCLOCK_CONFIG_* bit
+ * @offset: offsetof() the field in struct ionclock_config
+ * @size: the field's size, 4 or 8
+ * @min: smallest value, in the field's unit
+ * @max: largest value, in the field's unit
+ * @param: the module parameter, or NULL if there is none
+ * @param_scale: field unit per parameter unit (1000 for ppm to ppb)
+ */
+struct ionclock_tunable {
+	const char *field;
+	u32 bit;
+	u16 offset;
+	u16 size;
+	u64 min;
+	u64 max;
+	const char *param;
+	u32 param_scale;
+};
+
+/* control.c: the one table of ranges, and checks against it. */
+extern const struct ionclock_tunable ionclock_tunables[];
+extern const unsigned int ionclock_tunables_count;
+const struct ionclock_tunable *ionclock_tunable(u32 bit);
 
 /* Module parameters (main.c). */
 extern unsigned int ionclock_poll_ms;

@@ -5,6 +5,7 @@
  *
  * Module parameters and the life of the devices.
  */
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/ktime.h>
@@ -21,7 +22,12 @@ static char *counter = "auto";
 module_param(counter, charp, 0444);
 MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
 
-unsigned int ionclock_poll_ms = 100;
+/*
+ * The ranges of the parameters that set a run-time setting are that
+ * setting's row of ionclock_tunables[] (control.c); a load out of range
+ * says what they are.
+ */
+unsigned int ionclock_poll_ms = IONCLOCK_DEFAULT_POLL_MS;
 module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
 MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
 
@@ -33,23 +39,24 @@ unsigned int ionclock_phc_timescale = IONCLOCK_TIMESCALE_TAI;
 module_param_named(phc_timescale, ionclock_phc_timescale, uint, 0444);
 MODULE_PARM_DESC(phc_timescale, "0: the PHC runs TAI (as ptp4l sets it); 1: it runs UTC");
 
-static unsigned int max_slew_ppm = 500;
+static unsigned int max_slew_ppm = IONCLOCK_DEFAULT_MAX_SLEW_PPB / 1000;
 module_param(max_slew_ppm, uint, 0444);
 MODULE_PARM_DESC(max_slew_ppm, "Largest rate change used to close an offset to the PHC, ppm (default 500, as adjtime)");
 
-static unsigned int step_threshold_us = 1000;
+static unsigned int step_threshold_us =
+	IONCLOCK_DEFAULT_STEP_THRESHOLD_NS / 1000;
 module_param(step_threshold_us, uint, 0444);
 MODULE_PARM_DESC(step_threshold_us, "A PHC reading this far from the prediction is a step, us (default 1000)");
 
-static bool step_forward = true;
+static bool step_forward = IONCLOCK_DEFAULT_STEP_FORWARD;
 module_param(step_forward, bool, 0444);
 MODULE_PARM_DESC(step_forward, "Apply forward PHC steps at once instead of slewing (default Y); backward ones are always slewed");
 
-static unsigned int max_freq_ppm = 1000;
+static unsigned int max_freq_ppm = IONCLOCK_DEFAULT_MAX_FREQ_PPB / 1000;
 module_param(max_freq_ppm, uint, 0444);
 MODULE_PARM_DESC(max_freq_ppm, "A PHC further than this from the counter's nominal rate is implausible, ppm (default 1000)");
 
-static unsigned int drift_ppb = 15000;
+static unsigned int drift_ppb = IONCLOCK_DEFAULT_DRIFT_PPB;
 module_param(drift_ppb, uint, 0444);
 MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound)");
 
@@ -59,12 +66,63 @@ MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (def
  * within a few ms of theirs.  (chrony's 62,500 s rate-limited smear is
  * not linear, so no window matches it exactly.)
  */
-static unsigned int smear_window_s = 86400;
+static unsigned int smear_window_s = IONCLOCK_DEFAULT_SMEAR_WINDOW_S;
 module_param(smear_window_s, uint, 0444);
 MODULE_PARM_DESC(smear_window_s, "UTC smear length, centred on the leap, s (default 86400: noon to noon, as Google and AWS)");
 
 static struct ionclock_dev *devices[IONCLOCK_MAX_DEVICES];
 
+/*
+ * The module parameters that set a run-time setting, each checked against
+ * that setting's row of ionclock_tunables[] (control.c), in the ioctl's
+ * units: one set of ranges for both ways in.
+ */
+static const struct {
+	u32 bit;
+	const unsigned int *value;
+} tunable_params[] = {
+	{ IONCLOCK_CONFIG_POLL, &ionclock_poll_ms },
+	{ IONCLOCK_CONFIG_MAX_SLEW, &max_slew_ppm },
+	{ IONCLOCK_CONFIG_STEP_THRESHOLD, &step_threshold_us },
+	{ IONCLOCK_CONFIG_MAX_FREQ, &max_freq_ppm },
+	{ IONCLOCK_CONFIG_DRIFT, &drift_ppb },
+	{ IONCLOCK_CONFIG_SMEAR_WINDOW, &smear_window_s },
+};
+
+static int check_params(void)
+{
+	u32 covered = 0;
+	unsigned int i;
+
+	for (i = 0; i < ionclock_tunables_count; i++)
+		covered |= ionclock_tunables[i].bit;
+	if (covered != IONCLOCK_CONFIG_ALL) {
+		pr_err("ionclock_tunables[] lacks a setting of IONCLOCK_CONFIG_ALL\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(tunable_params); i++) {
+		const struct ionclock_tunable *t =
+			ionclock_tunable(tunable_params[i].bit);
+		u64 v = (u64)*tunable_params[i].value * t->param_scale;
+
+		if (v < t->min || v > t->max) {
+			pr_err("%s=%u is out of range: %llu .. %llu\n",
+			       t->param, *tunable_params[i].value,
+			       div_u64(t->min + t->param_scale - 1,
+				       t->param_scale),
+			       div_u64(t->max, t->param_scale));
+			return -ERANGE;
+		}
+	}
+	if (ionclock_phc_timescale > IONCLOCK_TIMESCALE_UTC ||
+	    !ionclock_reads_per_sample || ionclock_reads_per_sample > 64) {
+		pr_err("a parameter is out of range (see modinfo ionclock)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A device attached to its PHC, not yet visible to anyone. */
 static struct ionclock_dev *ionclock_create(int id, const char *spec)
 {
 	struct ionclock_params params = {
@@ -94,17 +152,8 @@ static struct ionclock_dev *ionclock_create(int id, const char *spec)
 	err = ionclock_phc_attach(&idev->phc, spec);
 	if (err)
 		goto err_phc;
-	err = ionclock_device_register(idev);
-	if (err)
-		goto err_device;
-	ionclock_sampler_start(idev);
-	pr_info("%s: following ptp%d (%s%s%s)\n", idev->devname,
-		idev->phc.index, idev->phc.name,
-		idev->phc.ifname[0] ? ", " : "", idev->phc.ifname);
 	return idev;
 
-err_device:
-	ionclock_phc_detach(&idev->phc);
 err_phc:
 	ionclock_page_free(idev);
 err_page:
@@ -112,14 +161,20 @@ err_page:
 	return ERR_PTR(err);
 }
 
-static void ionclock_destroy(struct ionclock_dev *idev)
+/* Undo ionclock_create(), for a device never registered. */
+static void ionclock_free(struct ionclock_dev *idev)
 {
-	ionclock_device_unregister(idev);
-	ionclock_sampler_stop(idev);
 	ionclock_phc_detach(&idev->phc);
 	ionclock_page_free(idev);
 	kfree(idev->leaps);
 	kfree(idev);
+}
+
+static void ionclock_destroy(struct ionclock_dev *idev)
+{
+	ionclock_device_unregister(idev);
+	ionclock_sampler_stop(idev);
+	ionclock_free(idev);
 }
 
 static void ionclock_destroy_all(void)
@@ -133,17 +188,36 @@ static void ionclock_destroy_all(void)
 	}
 }
 
+/* Two entries naming one PHC would read it twice as often, for nothing. */
+static int check_duplicates(struct ionclock_dev **created, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (created[i]->phc.devt == created[j]->phc.devt) {
+				pr_err("phc=%s: ptp%d is already entry %d (%s)\n",
+				       phc[i], created[i]->phc.index, j,
+				       phc[j]);
+				return -EEXIST;
+			}
+	return 0;
+}
+
+/*
+ * Every entry of phc= is attached before any /dev/ionclockN exists, and no
+ * device can be opened before all of them are registered: a load that
+ * fails, for any entry, never had a reader that could keep a freed device
+ * (or the module's code) open.
+ */
 static int __init ionclock_init(void)
 {
+	struct ionclock_dev *created[IONCLOCK_MAX_DEVICES] = {};
 	int i, err;
 
-	if (ionclock_phc_timescale > IONCLOCK_TIMESCALE_UTC ||
-	    !ionclock_poll_ms || !ionclock_reads_per_sample ||
-	    ionclock_reads_per_sample > 64 || !max_slew_ppm ||
-	    max_slew_ppm > 100000 || !max_freq_ppm || smear_window_s > 172800) {
-		pr_err("a parameter is out of range (see modinfo ionclock)\n");
-		return -EINVAL;
-	}
+	err = check_params();
+	if (err)
+		return err;
 	err = ionclock_counter_init(counter);
 	if (err)
 		return err;
@@ -152,15 +226,41 @@ static int __init ionclock_init(void)
 		return -EINVAL;
 	}
 	for (i = 0; i < nphc; i++) {
-		struct ionclock_dev *idev = ionclock_create(i, phc[i]);
-
-		if (IS_ERR(idev)) {
-			ionclock_destroy_all();
-			return PTR_ERR(idev);
+		created[i] = ionclock_create(i, phc[i]);
+		if (IS_ERR(created[i])) {
+			err = PTR_ERR(created[i]);
+			created[i] = NULL;
+			goto err_created;
 		}
-		devices[i] = idev;
+	}
+	err = check_duplicates(created, nphc);
+	if (err)
+		goto err_created;
+	for (i = 0; i < nphc; i++) {
+		err = ionclock_device_register(created[i]);
+		if (err)
+			goto err_created;
+		devices[i] = created[i];
+		created[i] = NULL;
+		ionclock_sampler_start(devices[i]);
+	}
+	for (i = 0; i < nphc; i++) {
+		struct ionclock_dev *idev = devices[i];
+
+		WRITE_ONCE(idev->open_ok, true);
+		pr_info("%s: following ptp%d (%s%s%s, %s)\n", idev->devname,
+			idev->phc.index, idev->phc.name,
+			idev->phc.ifname[0] ? ", " : "", idev->phc.ifname,
+			idev->phc.identity);
 	}
 	return 0;
+
+err_created:
+	for (i = 0; i < nphc; i++)
+		if (created[i])
+			ionclock_free(created[i]);
+	ionclock_destroy_all();
+	return err;
 }
 
 static void __exit ionclock_exit(void)

@@ -13,10 +13,13 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/namei.h>
 #include <linux/netdevice.h>
+#include <linux/platform_device.h>
 #include <linux/rtnetlink.h>
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
+#include <linux/cred.h>
 #include <net/net_namespace.h>
 
 #include "compat.h"
@@ -25,7 +28,7 @@
 /*
  * The leading members of the PTP core's private struct ptp_clock, identical
  * in every supported kernel.  Every use is checked against the device model
- * (see phc_validate()) before it is trusted.
+ * and against ptp_clock_index() (see phc_validate()) before it is trusted.
  */
 struct ionclock_ptp_prefix {
 	struct posix_clock clock;
@@ -33,17 +36,29 @@ struct ionclock_ptp_prefix {
 	struct ptp_clock_info *info;
 };
 
+/*
+ * A test build of the module (selftests/vm/run.sh) sets this to make the
+ * mirror look wrong, to see the check below refuse the PHC.
+ */
+#ifndef IONCLOCK_TEST_MIRROR_SKEW
+#define IONCLOCK_TEST_MIRROR_SKEW 0
+#endif
+
 static struct ionclock_ptp_prefix *to_prefix(struct posix_clock *clk)
 {
 	return container_of(clk, struct ionclock_ptp_prefix, clock);
+}
+
+static bool is_ptp_device(const struct device *dev)
+{
+	return dev->class && !strcmp(dev->class->name, "ptp");
 }
 
 static int match_ptp_child(struct device *dev, void *data)
 {
 	int *index = data;
 
-	if (dev->class && !strcmp(dev->class->name, "ptp") &&
-	    sscanf(dev_name(dev), "ptp%d", index) == 1)
+	if (is_ptp_device(dev) && sscanf(dev_name(dev), "ptp%d", index) == 1)
 		return 1;
 	return 0;
 }
@@ -81,29 +96,85 @@ static void find_ifname(struct ionclock_phc *phc, struct device *ptp_dev)
 }
 
 /*
- * Is @f an open PHC?  Walk from the inode's cdev to the device it was added
- * under (cdev_device_add() makes that device the cdev's kobject parent),
- * and accept it only if that device is a "ptp" class device for this very
- * device number whose posix_clock is the one the file was opened on.
+ * The first registered "ptp" class device that @match accepts, with a
+ * reference held, or NULL.  The PTP core keeps its class to itself, so
+ * the walk goes over every device (every struct device sits in the one
+ * devices kset, platform_bus's), under the kset's lock, taking a
+ * reference only on a device whose kobject is still live, as
+ * kset_find_obj() does.  No file is opened here: this is how a path is
+ * judged before open(), and how a vanished PHC is looked for.
  */
-static struct posix_clock *phc_validate(struct file *f)
+static struct device *ptp_device_find(bool (*match)(struct device *dev,
+						    const void *data),
+				      const void *data)
+{
+	struct kset *devices = platform_bus.kobj.kset;
+	struct device *found = NULL;
+	struct kobject *k;
+
+	if (!devices)
+		return NULL;
+	spin_lock(&devices->list_lock);
+	list_for_each_entry(k, &devices->list, entry) {
+		struct device *dev = kobj_to_dev(k);
+
+		if (is_ptp_device(dev) && match(dev, data) &&
+		    kobject_get_unless_zero(k)) {
+			found = dev;
+			break;
+		}
+	}
+	spin_unlock(&devices->list_lock);
+	return found;
+}
+
+static bool match_devt(struct device *dev, const void *data)
+{
+	return dev->devt == *(const dev_t *)data;
+}
+
+/*
+ * What stays the same when a PHC goes and comes back (PCI rescan, driver
+ * reload), and differs between two PHCs that share a clock name (mlx5,
+ * bnxt, tg3 and vclocks name every clock alike): the device the PHC
+ * belongs to, by bus and bus address ("pci:0000:03:00.0").  A PHC without
+ * a parent device (ptp_kvm) has nothing better than its clock name.
+ */
+static void phc_identity(struct device *ptp_dev, const char *clock_name,
+			 char *buf, size_t size)
+{
+	struct device *parent = ptp_dev->parent;
+
+	if (parent && parent->bus)
+		snprintf(buf, size, "%s:%s", parent->bus->name,
+			 dev_name(parent));
+	else if (parent)
+		snprintf(buf, size, "dev:%s", dev_name(parent));
+	else
+		snprintf(buf, size, "name:%s", clock_name);
+}
+
+/*
+ * Is @f, opened on the inode of @dev, that PHC?  Walk from the inode's
+ * cdev to the device it was added under (cdev_device_add() makes that
+ * device the cdev's kobject parent), and accept it only if that is @dev,
+ * whose posix_clock is the one the file was opened on.  The mirror of the
+ * PTP core's private struct ptp_clock is then checked against what the
+ * core itself exports: ptp_clock_index() of the object we take for a
+ * ptp_clock must be the minor of its device, or the mirror is wrong.
+ */
+static struct posix_clock *phc_validate(struct file *f, struct device *dev)
 {
 	struct inode *inode = file_inode(f);
 	struct ionclock_ptp_prefix *h;
-	struct kobject *parent;
 	struct posix_clock *clk;
-	struct device *dev;
 	int index;
 
-	if (!S_ISCHR(inode->i_mode) || !inode->i_cdev)
-		return NULL;
-	parent = inode->i_cdev->kobj.parent;
-	if (!parent || !kobject_name(parent) ||
-	    sscanf(kobject_name(parent), "ptp%d", &index) != 1)
-		return NULL;
-	dev = kobj_to_dev(parent);
-	if (!dev->class || strcmp(dev->class->name, "ptp") ||
-	    dev->devt != inode->i_rdev || MINOR(dev->devt) != index)
+	if (!S_ISCHR(inode->i_mode) || !inode->i_cdev ||
+	    inode->i_rdev != dev->devt ||
+	    inode->i_cdev->kobj.parent != &dev->kobj ||
+	    sscanf(dev_name(dev), "ptp%d", &index) != 1 ||
+	    MINOR(dev->devt) != index)
 		return NULL;
 	clk = container_of(inode->i_cdev, struct posix_clock, cdev);
 	if (clk->dev != dev || ionclock_file_posix_clock(f) != clk)
@@ -111,37 +182,74 @@ static struct posix_clock *phc_validate(struct file *f)
 	h = to_prefix(clk);
 	if (&h->dev != dev || dev_get_drvdata(dev) != h)
 		return NULL;
+	index = ptp_clock_index((struct ptp_clock *)h) +
+		IONCLOCK_TEST_MIRROR_SKEW;
+	if (index != MINOR(dev->devt)) {
+		pr_err("%s: the PTP core says index %d, the device ptp%u: this kernel's struct ptp_clock is not the one ionclock was written for\n",
+		       dev_name(dev), index, MINOR(dev->devt));
+		return NULL;
+	}
 	return clk;
 }
 
-/* Open @path, check that it is a PHC that is not going away, note its names. */
+/*
+ * Open the PHC at @path.  The inode is judged first, without opening it:
+ * it must be a character device whose number belongs to a registered
+ * "ptp" class device, so a FIFO, a regular file, /dev/watchdog or any
+ * other device is refused before its open() could block or act.  The
+ * file is then opened from the very dentry that was judged, so nothing
+ * can be swapped in between.
+ */
 static int phc_open(struct ionclock_phc *phc, const char *path)
 {
 	struct ionclock_ptp_prefix *h;
+	struct device *dev;
+	struct path p;
 	struct file *f;
+	int err;
 
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f))
+	err = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (err)
+		return err;
+	if (!S_ISCHR(d_backing_inode(p.dentry)->i_mode)) {
+		path_put(&p);
+		return -ENOTTY;
+	}
+	dev = ptp_device_find(match_devt, &d_backing_inode(p.dentry)->i_rdev);
+	if (!dev) {
+		path_put(&p);
+		return -ENODEV;
+	}
+	f = dentry_open(&p, O_RDONLY, current_cred());
+	path_put(&p);
+	if (IS_ERR(f)) {
+		put_device(dev);
 		return PTR_ERR(f);
-	phc->clk = phc_validate(f);
+	}
+	phc->clk = phc_validate(f, dev);
 	if (!phc->clk) {
+		put_device(dev);
 		filp_close(f, NULL);
 		return -ENODEV;
 	}
 	h = to_prefix(phc->clk);
 	phc->file = f;
-	phc->index = MINOR(h->dev.devt);
+	phc->index = MINOR(dev->devt);
+	phc->devt = dev->devt;
 	phc->gone = false;
 
 	down_read(&phc->clk->rwsem);
 	if (phc->clk->zombie) {
 		up_read(&phc->clk->rwsem);
+		put_device(dev);
 		ionclock_phc_detach(phc);
 		return -ESHUTDOWN;
 	}
 	strscpy(phc->name, h->info->name, sizeof(phc->name));
 	up_read(&phc->clk->rwsem);
-	find_ifname(phc, &h->dev);
+	phc_identity(dev, phc->name, phc->identity, sizeof(phc->identity));
+	find_ifname(phc, dev);
+	put_device(dev);
 	return 0;
 }
 
@@ -151,15 +259,17 @@ int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 	int index, err;
 
 	if (!spec || !*spec) {
-		pr_err("no PHC given: load with phc=<ifname>, phc=/dev/ptpN or phc=N\n");
+		pr_err("phc=: an empty entry: give an interface name, /dev/ptpN or N\n");
 		return -EINVAL;
 	}
 	if (!strncmp(spec, "/dev/", 5)) {
-		if (strscpy(path, spec, sizeof(path)) < 0)
+		if (strscpy(path, spec, sizeof(path)) < 0) {
+			pr_err("phc=%s: path too long\n", spec);
 			return -ENAMETOOLONG;
+		}
 	} else if (isdigit(*spec)) {
 		err = kstrtoint(spec, 10, &index);
-		if (err || index < 0) {
+		if (err || index < 0 || index >= MINORMASK) {
 			pr_err("phc=%s: not a PHC index\n", spec);
 			return -EINVAL;
 		}
@@ -177,36 +287,68 @@ int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 	}
 
 	err = phc_open(phc, path);
-	if (err == -ENODEV)
+	if (err == -ENOTTY)
+		pr_err("phc=%s: %s is not a character device, so not a PTP hardware clock\n",
+		       spec, path);
+	else if (err == -ENODEV)
 		pr_err("phc=%s: %s is not a PTP hardware clock\n", spec, path);
 	else if (err == -ESHUTDOWN)
 		pr_err("phc=%s: the PHC is being removed\n", spec);
 	else if (err)
 		pr_err("phc=%s: cannot open %s: %d\n", spec, path, err);
-	return err;
+	return err == -ENOTTY ? -ENODEV : err;
+}
+
+static bool match_identity(struct device *dev, const void *data)
+{
+	char id[sizeof_field(struct ionclock_phc, identity)];
+
+	phc_identity(dev, "", id, sizeof(id));
+	return !strcmp(id, data);
+}
+
+/* Open @path into @phc if it is the PHC whose identity @phc holds. */
+static int phc_open_same(struct ionclock_phc *phc, const char *path)
+{
+	struct ionclock_phc found = {};
+
+	if (phc_open(&found, path))
+		return -ENODEV;
+	if (strcmp(found.identity, phc->identity)) {
+		ionclock_phc_detach(&found);
+		return -ENODEV;
+	}
+	ionclock_phc_detach(phc);
+	*phc = found;
+	return 0;
 }
 
 /*
- * After the PHC went away, look for one with the same clock name (for a
- * NIC, its MAC address): PCI rescan or a driver reload brings the same
- * hardware back, possibly as another /dev/ptpN.
+ * After the PHC went away, look for one with the same identity (see
+ * phc_identity()): PCI rescan or a driver reload brings the same hardware
+ * back, possibly as another /dev/ptpN.  Another PHC that merely shares
+ * the clock name is not it.  A PHC known by its device is looked up in
+ * the device model; one known only by its clock name has to be opened to
+ * learn that, so /dev/ptp0..31 are tried.
  */
 int ionclock_phc_reattach(struct ionclock_phc *phc)
 {
-	struct ionclock_phc found = {};
+	struct device *dev;
 	char path[32];
 	int i;
 
+	if (strncmp(phc->identity, "name:", 5)) {
+		dev = ptp_device_find(match_identity, phc->identity);
+		if (!dev)
+			return -ENODEV;
+		snprintf(path, sizeof(path), "/dev/%s", dev_name(dev));
+		put_device(dev);
+		return phc_open_same(phc, path);
+	}
 	for (i = 0; i < 32; i++) {
 		snprintf(path, sizeof(path), "/dev/ptp%d", i);
-		if (phc_open(&found, path))
-			continue;
-		if (phc->name[0] && !strcmp(found.name, phc->name)) {
-			ionclock_phc_detach(phc);
-			*phc = found;
+		if (!phc_open_same(phc, path))
 			return 0;
-		}
-		ionclock_phc_detach(&found);
 	}
 	return -ENODEV;
 }

@@ -5,7 +5,7 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit | kunit | install | vm <6.1|6.12> [bound] | debug |
-#            metrics | style
+#            fuzz | deps | metrics | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
@@ -35,7 +35,8 @@ run_script() {
 	fi
 }
 
-# run_vm <series> [mode]: the VM plan (check), or run.sh's "bound" plan.
+# run_vm <series> [mode]: the VM plan (check), or run.sh's "bound" or
+# "fuzz" plan.
 run_vm() {
 	local series=$1 mode=${2:-check} name=vm-$1
 	[ "$mode" = check ] || name=$name-$mode
@@ -49,6 +50,13 @@ run_vm() {
 		  echo "$series $mode verdict pass=0 fail=1 skip=0"; } >"$results/$name.txt"
 	fi
 	sed -i 's/^/ionclock-suite: /' "$results/$name.txt"
+}
+
+# The debug kernel's fuzz plan; its two lines for the record at the end.
+run_fuzz() {
+	run_vm debug fuzz
+	tr -d '\r' <"$top/build/vm-debug-fuzz/console.log" 2>/dev/null |
+		grep -E '^fuzz( ioctls)?: ' >"$top/build/vm-debug-fuzz/summary"
 }
 
 run_style() {
@@ -95,15 +103,29 @@ summarize() {
 	}' "$results"/*.txt
 }
 
+# check-fuzz ends with the fuzz plan's own lines ("fuzz ioctls: N",
+# "fuzz: N passed, N failed"), or one saying it never got there.
+fuzz_lines() {
+	local f=$top/build/vm-debug-fuzz/summary
+	if [ -s "$f" ]; then
+		cat "$f"
+	else
+		echo "fuzz: 0 passed, 1 failed"
+	fi
+}
+
 rm -rf "$results" && mkdir -p "$results"
 case "$what" in
 all)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
+	run_script magic selftests/ioctl_magic_test.sh
 	run_script unit make -s -C selftests/unit run
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
+	# What install-deps.sh would do to a user's machine.
+	run_script deps selftests/deps_test.sh
 	run_script ctl selftests/ctl_test.sh
 	# ionclockctl feed against a fake and a real ptp4l (no device).
 	run_script feed selftests/feed_test.sh
@@ -113,6 +135,7 @@ all)
 	run_vm 6.1 bound
 	run_vm 6.12 bound
 	run_vm debug
+	run_fuzz
 	# The VMs' metrics through promtool and node_exporter.
 	run_script metrics selftests/metrics_test.sh
 	;;
@@ -137,6 +160,14 @@ debug)
 	make -s userspace selftests || exit 1
 	run_vm debug
 	;;
+deps)
+	run_script deps selftests/deps_test.sh
+	;;
+fuzz)
+	selftests/vm/install-deps.sh || exit 1
+	make -s userspace selftests || exit 1
+	run_fuzz
+	;;
 metrics)
 	run_script metrics selftests/metrics_test.sh
 	;;
@@ -146,10 +177,17 @@ feed)
 	;;
 style)
 	run_style
+	run_script magic selftests/ioctl_magic_test.sh
 	;;
 *)
 	echo "check.sh: unknown target '$what'" >&2
 	exit 2
 	;;
 esac
+if [ "$what" = fuzz ]; then
+	summarize
+	rc=$?
+	fuzz_lines
+	exit $rc
+fi
 summarize

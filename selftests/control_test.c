@@ -405,4 +405,58 @@ TEST_F(ctl, sysfs_matches_page)
 	EXPECT_LT(sysfs_ll("bound_ns"), 10000000);
 }
 
+/*
+ * SET_LEAPS from several processes at once, with GET_LEAPS beside them:
+ * each call replaces and frees the table the one before loaded, so a call
+ * that touched its own table after unlocking would read freed memory
+ * (KASAN on the debug kernel reports it).  Every call must succeed, and
+ * what is loaded at the end is one of the tables, whole.
+ */
+#define LEAP_WRITERS		4
+#define LEAP_SETS_EACH		1000
+
+TEST_F_TIMEOUT(ctl, leaps_set_concurrently, 120)
+{
+	uint64_t exp = (now_utc_s() / DAY + 30) * DAY;
+	struct ionclock_leap_table got, want;
+	pid_t pids[LEAP_WRITERS + 1];
+	int i, status, bad = 0;
+
+	for (i = 0; i <= LEAP_WRITERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			struct ionclock_leap_table t;
+			int n, fails = 0;
+
+			/* Writer i loads tables that expire on day +30+i. */
+			make_table(&t, exp + (uint64_t)i * DAY);
+			for (n = 0; n < LEAP_SETS_EACH; n++) {
+				if (i == LEAP_WRITERS) {
+					memset(&t, 0, sizeof(t));
+					fails += ioctl(self->fd,
+						       IONCLOCK_IOC_GET_LEAPS,
+						       &t) && errno != ENODATA;
+				} else {
+					fails += !!ioctl(self->fd,
+							 IONCLOCK_IOC_SET_LEAPS,
+							 &t);
+				}
+			}
+			_exit(fails ? 1 : 0);
+		}
+	}
+	for (i = 0; i <= LEAP_WRITERS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		bad += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	EXPECT_EQ(0, bad);
+	memset(&got, 0, sizeof(got));
+	ASSERT_EQ(0, ioctl(self->fd, IONCLOCK_IOC_GET_LEAPS, &got));
+	make_table(&want, got.expiry_utc_s);
+	EXPECT_EQ(0, memcmp(&want, &got, sizeof(got)));
+	EXPECT_EQ(0, (got.expiry_utc_s - exp) % DAY);
+	EXPECT_GT(exp + LEAP_WRITERS * DAY, got.expiry_utc_s);
+}
+
 TEST_HARNESS_MAIN

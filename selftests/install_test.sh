@@ -142,9 +142,12 @@ check "dkms.conf names a version" [ -n "$version" ]
 
 # --- make install into a DESTDIR -------------------------------------------
 
-kdir=/usr/src/linux-headers-$abi612
-if [ -z "$abi612" ] || [ ! -d "$kdir" ]; then
-	not_ok "6.12 headers installed ($kdir; run selftests/vm/install-deps.sh)"
+# Installed headers, or the packages unpacked into the cache.
+headers() { "$top/selftests/vm/kernel-headers.sh" "$1" 2>/dev/null; }
+kdir=
+[ -z "$abi612" ] || kdir=$(headers "$abi612") || kdir=
+if [ -z "$kdir" ]; then
+	not_ok "6.12 headers ($abi612; run selftests/vm/install-deps.sh)"
 	finish
 fi
 
@@ -412,12 +415,14 @@ else
 fi
 
 for abi in "$abi61" "$abi612"; do
-	if [ -z "$abi" ] || [ ! -d "/lib/modules/$abi/build" ]; then
+	kd=
+	[ -z "$abi" ] || kd=$(headers "$abi") || kd=
+	if [ -z "$kd" ]; then
 		not_ok "dkms build for '$abi' (headers missing)"
 		continue
 	fi
 	if dkms_ build -m ionclock -v "$version" -k "$abi" \
-		>"$log.dkms-$abi" 2>&1; then
+		--kernelsourcedir "$kd" >"$log.dkms-$abi" 2>&1; then
 		ok "dkms build -k $abi"
 	else
 		not_ok "dkms build -k $abi"

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <linux/ionclock.h>
 
 #include "ionclock.h"
@@ -86,6 +88,46 @@ static inline int test_fake_set(const char *name, long long v)
 	snprintf(path, sizeof(path), "%s/%s", test_fake_dir(), name);
 	snprintf(buf, sizeof(buf), "%lld", v);
 	return test_write_str(path, buf);
+}
+
+/*
+ * Run "insmod @module @arg" and wait up to @limit_s for it.  If it is still
+ * running then (blocked in an open(), say), each FIFO of the NULL-ended
+ * @fifos gets a writer, which lets such an open() go on, and the rest is
+ * killed.  Returns whether insmod returned in time; *status is its wait
+ * status.
+ */
+static inline bool test_insmod(const char *module, const char *arg,
+			       int limit_s, const char *const *fifos,
+			       int *status)
+{
+	int64_t start = test_mono_ns();
+	pid_t pid = fork();
+	int fd;
+
+	*status = -1;
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		execlp("insmod", "insmod", module, arg, (char *)NULL);
+		_exit(127);
+	}
+	while (test_mono_ns() - start < limit_s * 1000000000LL) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		usleep(20000);
+	}
+	for (; fifos && *fifos; fifos++) {
+		fd = open(*fifos, O_WRONLY | O_NONBLOCK);
+		if (fd >= 0)
+			close(fd);
+	}
+	usleep(2000000);
+	if (waitpid(pid, status, WNOHANG) != pid) {
+		kill(pid, SIGKILL);
+		waitpid(pid, status, 0);
+	}
+	return false;
 }
 
 /* Wait up to @timeout_s for the page to report @state; returns whether it did. */

@@ -25,6 +25,11 @@
  *   fail_all	every gettimex64 fails with -EIO
  *   present	0 unregisters the clock (as a NIC that is removed), 1
  *		registers it again under the same clock name
+ *   clocks	at load only: how many clocks to register, 1 .. 4.  Each
+ *		belongs to a platform device of its own (fakephc.0, .1, ...)
+ *		and all have the clock name "fakephc", as the clocks of two
+ *		mlx5 or bnxt NICs do.  They share the clock model above;
+ *		present removes and brings back clock 0 only.
  *   now_ns	read-only: the clock's time now, through none of the faults
  *		and not counted as a read: the truth a test compares with
  *   reads	read-only: gettimex64 calls so far
@@ -43,12 +48,14 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/ptp_clock_kernel.h>
 #include <linux/random.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 
 #define FAKEPHC_MAX_PPB		100000000L	/* 10%: rate_ppb and adjfine */
+#define FAKEPHC_MAX_CLOCKS	4
 
 /* The clock model; all under fakephc_lock. */
 static DEFINE_SPINLOCK(fakephc_lock);
@@ -59,9 +66,12 @@ static long servo_ppb;		/* set through adjfine */
 
 /* Registration; under fakephc_mutex. */
 static DEFINE_MUTEX(fakephc_mutex);
-static struct ptp_clock *fakephc_clock;
+static struct platform_device *fakephc_parent[FAKEPHC_MAX_CLOCKS];
+static struct ptp_clock_info fakephc_infos[FAKEPHC_MAX_CLOCKS];
+static struct ptp_clock *fakephc_clocks[FAKEPHC_MAX_CLOCKS];
 static bool fakephc_live;	/* module init done, exit not begun */
 static bool present = true;
+static unsigned int clocks = 1;
 
 static unsigned int latency_us;
 static unsigned int jitter_us;
@@ -174,27 +184,28 @@ static struct ptp_clock_info fakephc_info = {
 	.enable		= fakephc_enable,
 };
 
-static int fakephc_register(void)
+static int fakephc_register(unsigned int i)
 {
 	struct ptp_clock *clock;
 
-	if (fakephc_clock)
+	if (fakephc_clocks[i])
 		return 0;
-	clock = ptp_clock_register(&fakephc_info, NULL);
+	clock = ptp_clock_register(&fakephc_infos[i], &fakephc_parent[i]->dev);
 	if (IS_ERR_OR_NULL(clock))
 		return clock ? PTR_ERR(clock) : -ENODEV;
-	fakephc_clock = clock;
-	pr_info("registered as ptp%d\n", ptp_clock_index(clock));
+	fakephc_clocks[i] = clock;
+	pr_info("clock %u registered as ptp%d\n", i, ptp_clock_index(clock));
 	return 0;
 }
 
-static void fakephc_unregister(void)
+static void fakephc_unregister(unsigned int i)
 {
-	if (!fakephc_clock)
+	if (!fakephc_clocks[i])
 		return;
-	pr_info("ptp%d removed\n", ptp_clock_index(fakephc_clock));
-	ptp_clock_unregister(fakephc_clock);
-	fakephc_clock = NULL;
+	pr_info("clock %u, ptp%d, removed\n", i,
+		ptp_clock_index(fakephc_clocks[i]));
+	ptp_clock_unregister(fakephc_clocks[i]);
+	fakephc_clocks[i] = NULL;
 }
 
 static int rate_set(const char *val, const struct kernel_param *kp)
@@ -283,9 +294,9 @@ static int present_set(const char *val, const struct kernel_param *kp)
 	mutex_lock(&fakephc_mutex);
 	if (fakephc_live) {
 		if (on)
-			err = fakephc_register();
+			err = fakephc_register(0);
 		else
-			fakephc_unregister();
+			fakephc_unregister(0);
 	}
 	if (!err)
 		present = on;
@@ -329,19 +340,48 @@ MODULE_PARM_DESC(reads, "Clock reads (gettimex64 calls) so far");
 module_param_cb(fails, &counter_ops, &fails, 0444);
 MODULE_PARM_DESC(fails, "Clock reads failed on purpose so far");
 
+module_param(clocks, uint, 0444);
+MODULE_PARM_DESC(clocks, "Clocks to register, 1 .. 4, each under its own platform device, all named fakephc");
+
+static void fakephc_remove_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKEPHC_MAX_CLOCKS; i++) {
+		fakephc_unregister(i);
+		if (fakephc_parent[i])
+			platform_device_unregister(fakephc_parent[i]);
+		fakephc_parent[i] = NULL;
+	}
+}
+
 static int __init fakephc_init(void)
 {
+	unsigned int i;
 	int err = 0;
 
+	if (!clocks || clocks > FAKEPHC_MAX_CLOCKS)
+		return -EINVAL;
 	spin_lock(&fakephc_lock);
 	base_raw_ns = ktime_get_raw_ns();
 	base_phc_ns = ktime_get_clocktai_ns() + step_ns;
 	spin_unlock(&fakephc_lock);
 
 	mutex_lock(&fakephc_mutex);
-	if (present)
-		err = fakephc_register();
-	if (!err)
+	for (i = 0; i < clocks && !err; i++) {
+		fakephc_infos[i] = fakephc_info;
+		fakephc_parent[i] =
+			platform_device_register_simple("fakephc", i, NULL, 0);
+		if (IS_ERR(fakephc_parent[i])) {
+			err = PTR_ERR(fakephc_parent[i]);
+			fakephc_parent[i] = NULL;
+		} else if (i > 0 || present) {
+			err = fakephc_register(i);
+		}
+	}
+	if (err)
+		fakephc_remove_all();
+	else
 		fakephc_live = true;
 	mutex_unlock(&fakephc_mutex);
 	return err;
@@ -351,7 +391,7 @@ static void __exit fakephc_exit(void)
 {
 	mutex_lock(&fakephc_mutex);
 	fakephc_live = false;
-	fakephc_unregister();
+	fakephc_remove_all();
 	mutex_unlock(&fakephc_mutex);
 }
 

@@ -75,7 +75,17 @@ check() {
 
 dmesg_has() { dmesg | tail -n 20 | grep -q "$1"; }
 
-load_fails() { ! insmod /modules/ionclock.ko "$@" && dmesg_has ionclock; }
+# A load that must fail; one that succeeds after all is undone, so that
+# the next check does not fail (or pass) because ionclock is still loaded.
+loaded() { grep -q '^ionclock ' /proc/modules; }
+load_fails() {
+	! loaded || return 1
+	if insmod /modules/ionclock.ko "$@"; then
+		rmmod ionclock
+		return 1
+	fi
+	dmesg_has ionclock
+}
 load() { insmod /modules/ionclock.ko "$@"; }
 unload() { rmmod ionclock; }
 
@@ -129,7 +139,9 @@ debug_no_reports() {
 }
 
 debug_end() {
-	if grep -q '^ionclock ' /proc/modules; then
+	[ -z "${debug_ended:-}" ] || return 0
+	debug_ended=1
+	if loaded; then
 		rmmod ionclock
 	fi
 	check "kmemleak finds no leak from the tests" kmemleak_clean
@@ -185,22 +197,27 @@ fi
 # fails, drifts, steps, slows down and disappears when the test says so;
 # fault_test also starves the sampler with RT hogs, and reload_test
 # reloads the module under readers that reopen.
+# fakephc's clock 0, the one its faults and "present" act on; with
+# clocks=2 a twin of the same clock name sits beside it (twin_phc_test).
 find_fake() {
-	for c in /sys/class/ptp/*; do
-		[ "$(cat "$c/clock_name")" = fakephc ] && echo "/dev/${c##*/}"
+	for c in /sys/devices/platform/fakephc.0/ptp/ptp*; do
+		[ -e "$c" ] && echo "/dev/${c##*/}"
 	done
 }
 
 fault_stage() {
 	fake=/sys/module/fakephc/parameters
-	check "load fakephc" insmod /modules/fakephc.ko
+	check "load fakephc with two clocks of one name" \
+		insmod /modules/fakephc.ko clocks=2
 	fake_ptp=$(find_fake)
 	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
 	check "phc_ctl steers the fake PHC" \
 		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
 	check "load on the fake PHC" load phc="$fake_ptp"
 	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
-	# The removal scenario re-registered it, maybe under another index.
+	# Removed beside a twin of the same name: not followed to the twin.
+	IONCLOCK_FAKE=$fake suite twin twin_phc_test
+	# The removal scenarios re-registered it, maybe under another index.
 	fake_ptp=$(find_fake)
 	IONCLOCK_FAKE=$fake IONCLOCK_MODULE=/modules/ionclock.ko \
 		IONCLOCK_MODULE_ARGS="phc=$fake_ptp" suite reload reload_test
@@ -281,6 +298,70 @@ if [ "$mode" = soak ]; then
 	finish
 fi
 
+# make check-fuzz (run.sh debug fuzz): hostile input on the debug kernel.
+# fuzz_test's storm of FUZZ_IOCTLS ioctls with readers, mappers and
+# openers beside it, while rmmod is tried over and over (it must fail
+# while the device is open, and succeed after); then phc= lists of bad
+# entries, fixed and random.  debug_end's kmemleak and dmesg checks judge
+# the kernel's side.  The last line is "fuzz: N passed, N failed".
+# devtmpfs makes the node after insmod returns: on the debug kernel, late.
+wait_dev() {
+	for i in $(seq 100); do
+		[ -c /dev/ionclock0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+fuzz_rmmod_loop() {
+	tries=0 unloaded=0
+	while kill -0 "$1" 2>/dev/null; do
+		tries=$((tries + 1))
+		if rmmod ionclock 2>/dev/null; then
+			unloaded=$((unloaded + 1))
+			load phc="$igb" && wait_dev
+		fi
+		sleep 0.2
+	done
+	echo "$tries $unloaded" >/tmp/rmmod-tries
+}
+
+fuzz_stage() {
+	check "load on the igb PHC" load phc="$igb"
+	check "/dev/ionclock0 appears" wait_dev
+	FUZZ_ONLY=ioctl_storm FUZZ_IOCTLS=$(cat /fuzz_ioctls) fuzz_test \
+		>/tmp/fuzz.out 2>&1 &
+	fpid=$!
+	fuzz_rmmod_loop $fpid &
+	rpid=$!
+	wait $fpid
+	frc=$?
+	wait $rpid
+	cat /tmp/fuzz.out
+	totals=$(grep '^# Totals:' /tmp/fuzz.out | tail -n 1)
+	check "the ioctl storm passed (exit $frc): $totals" \
+		sh -c "[ $frc = 0 ] && echo '$totals' | grep -q 'pass:1 fail:0 .*skip:1 '"
+	read -r tries unloaded </tmp/rmmod-tries
+	say "rmmod tried $tries times during the storm, succeeded $unloaded"
+	check "rmmod was tried during the storm" [ "$tries" -gt 0 ]
+	check "rmmod never succeeded while the device was open" \
+		[ "$unloaded" = 0 ]
+	check "the device still answers after the storm" \
+		sh -c 'ionclockctl status >/dev/null'
+	check "unload after the storm" unload
+	IONCLOCK_MODULE=/modules/ionclock.ko IONCLOCK_GOOD_PHC=$igb \
+		suite load load_test
+	FUZZ_ONLY=phc_lists IONCLOCK_MODULE=/modules/ionclock.ko \
+		IONCLOCK_GOOD_PHC=$igb suite fuzz_phc_lists fuzz_test
+}
+
+if [ "$mode" = fuzz ]; then
+	fuzz_stage
+	[ "$series" != debug ] || debug_end
+	echo "fuzz: $pass passed, $fail failed"
+	finish
+fi
+
 # make check's "bound" VMs: the igb PHC against the error bound, on a
 # guest whose TSC is steady (run.sh: one host thread for both vCPUs).
 # Nothing may fall outside the bound here, not even by a nanosecond.
@@ -346,6 +427,31 @@ check "load with an unknown interface fails" load_fails phc=nosuchif0
 check "load with a non-PHC device fails" load_fails phc=/dev/null
 check "load with a missing PHC index fails" load_fails phc=42
 check "load with a bad counter= fails" load_fails phc="$igb" counter=bogus
+# The parameters take the ioctl's ranges (control.c's table), in their units;
+# max_freq_ppm=4294968 once wrapped to 704 ppb when multiplied by 1000.
+check "load with poll_ms=5 fails" load_fails phc="$igb" poll_ms=5
+check "load with max_freq_ppm=4294968 fails" \
+	load_fails phc="$igb" max_freq_ppm=4294968
+check "load with max_slew_ppm=100001 fails" \
+	load_fails phc="$igb" max_slew_ppm=100001
+check "load with step_threshold_us=0 fails" \
+	load_fails phc="$igb" step_threshold_us=0
+check "load with smear_window_s=172801 fails" \
+	load_fails phc="$igb" smear_window_s=172801
+# A phc= list with one bad entry of every kind after a good one.
+IONCLOCK_MODULE=/modules/ionclock.ko IONCLOCK_GOOD_PHC=$igb suite load load_test
+# A build whose mirror of struct ptp_clock disagrees with ptp_clock_index()
+# (run.sh: IONCLOCK_TEST_MIRROR_SKEW=1) must refuse every PHC.
+mirror_refused() {
+	! loaded || return 1
+	if insmod /modules/ionclock-mirror-skew.ko phc="$igb"; then
+		rmmod ionclock
+		return 1
+	fi
+	dmesg_has "not the one ionclock was written for"
+}
+check "a struct ptp_clock mirror that disagrees with ptp_clock_index() is refused" \
+	mirror_refused
 check "load with phc=<interface> works" load phc="$igb"
 check "/dev/ionclock0 is readable by all, writable by none" \
 	sh -c '[ "$(stat -c %a /dev/ionclock0)" = 444 ]'

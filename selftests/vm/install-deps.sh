@@ -4,14 +4,70 @@
 # Install what the VM tests need on a Debian 12 host: QEMU 10 from
 # bookworm-backports (bookworm's 7.2 has no igb and a frozen e1000e PHC),
 # busybox for the guest's userland, linuxptp for phc_ctl, both stock kernels'
-# headers, and linux-source-6.1 for kselftest_harness.h and checkpatch.pl;
-# for the install test, dkms, pkg-config and groff/man-db; for the metrics
-# test, Prometheus's promtool and node_exporter, and curl to scrape it.
-# Safe to run again: it only acts on what is missing.
+# headers (unpacked into the cache, see kernel-headers.sh, not installed),
+# and linux-source-6.1 for kselftest_harness.h and checkpatch.pl; for the
+# install test, dkms, pkg-config and groff/man-db; for the metrics test,
+# Prometheus's promtool and node_exporter, and curl to scrape it.  Safe to
+# run again: it only acts on what is missing.
+#
+#   install-deps.sh              install
+#   install-deps.sh --packages   print the packages it would install with apt
+#   install-deps.sh --source     print the backports source it would add
+# IONCLOCK_APT_ETC (/etc/apt) is where the machine's apt sources are read.
 set -euo pipefail
+
+packages=(build-essential gcc-12 bc flex bison libelf-dev cpio xz-utils zstd
+	  kmod busybox-static linuxptp tzdata python3 linux-source-6.1 dkms
+	  pkg-config groff-base man-db gnuplot-nox prometheus
+	  prometheus-node-exporter curl)
+qemu_packages=(qemu-system-x86 qemu-system-data ipxe-qemu seabios)
+apt_etc=${IONCLOCK_APT_ETC:-/etc/apt}
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+# The archive this machine already takes bookworm from, as its own apt
+# sources name it, with the keyring they name: a mirror or a proxy the
+# user set up stays in use.  deb822 stanzas (*.sources) first, then
+# one-line entries ("deb [options] URI bookworm ...").
+debian_source() {
+	local f
+	for f in "$apt_etc"/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk 'function flush() {
+			if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && uri != "") {
+				print uri, (key == "" ? "-" : key); found = 1; exit
+			}
+			types = suites = uri = key = ""
+		}
+		/^[[:space:]]*$/ { flush(); next }
+		/^#/ { next }
+		tolower($1) == "types:" { $1 = ""; types = $0 }
+		tolower($1) == "suites:" { $1 = ""; suites = $0 }
+		tolower($1) == "uris:" { uri = $2 }
+		tolower($1) == "signed-by:" { key = $2 }
+		END { if (!found) flush() }' "$f" | head -n 1 | grep . && return
+	done
+	cat "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list 2>/dev/null |
+	sed -E 's/\[[^]]*\]//' |
+	awk '$1 == "deb" && $3 == "bookworm" { print $2, "-"; exit }' | grep .
+}
+
+backports_source() {
+	local uri key
+	read -r uri key < <(debian_source) || {
+		echo "install-deps: no bookworm archive in $apt_etc's sources: add bookworm-backports yourself" >&2
+		return 1
+	}
+	[ "$key" != - ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' \
+		"$uri" "$key"
+}
+
+case "${1:-}" in
+--packages) echo "${packages[@]}" "${qemu_packages[@]}"; exit 0 ;;
+--source) backports_source; exit ;;
+esac
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: not root; assuming the dependencies are installed" >&2
@@ -19,16 +75,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-src=/etc/apt/sources.list.d/ionclock-backports.sources
-if ! grep -rqs '^Suites:.*bookworm-backports' /etc/apt/sources.list.d/ &&
-   ! grep -qs 'bookworm-backports' /etc/apt/sources.list; then
-	cat > "$src" <<'EOS'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
+here=$(cd "$(dirname "$0")" && pwd)
+
+src=$apt_etc/sources.list.d/ionclock-backports.sources
+if ! grep -rqs '^Suites:.*bookworm-backports' "$apt_etc"/sources.list.d/ &&
+   ! grep -qs 'bookworm-backports' "$apt_etc"/sources.list; then
+	backports_source >"$src.tmp" && mv "$src.tmp" "$src" ||
+		{ rm -f "$src.tmp"; exit 1; }
 	updated=
 fi
 
@@ -42,20 +95,21 @@ if [ -z "${updated:-}" ]; then
 	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
 
-# Resolve the current ABI names from the meta-packages: Debian drops old ones.
-dep_of() { apt-cache depends "$1" | awk '/Depends:/ { print $2; exit }'; }
-h61=$(dep_of linux-headers-amd64)
-h612=$(dep_of linux-headers-6.12-amd64)
-
-for p in build-essential bc flex bison libelf-dev cpio xz-utils zstd kmod \
-	 busybox-static linuxptp tzdata python3 "$h61" "$h612" linux-source-6.1 \
-	 dkms pkg-config groff-base man-db gnuplot-nox prometheus \
-	 prometheus-node-exporter curl; do
+for p in "${packages[@]}"; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
+
+# Both stock kernels' headers, resolved from the meta-packages (Debian
+# drops old ABI names), unpacked into the cache rather than installed: the
+# 6.12 headers package would install its kernel image into /boot.
+dep_of() { apt-cache depends "$1" | awk '/Depends:/ { print $2; exit }'; }
+for meta in linux-headers-amd64 linux-headers-6.12-amd64; do
+	h=$(dep_of "$meta")
+	"$here/kernel-headers.sh" "${h#linux-headers-}" >/dev/null
+done
 
 qemu_ok() {
 	command -v qemu-system-x86_64 >/dev/null &&
@@ -63,6 +117,6 @@ qemu_ok() {
 }
 if ! qemu_ok; then
 	apt-get install -y -q --no-install-recommends -t bookworm-backports \
-		qemu-system-x86 qemu-system-data ipxe-qemu seabios
+		"${qemu_packages[@]}"
 fi
 qemu_ok || { echo "install-deps: QEMU lacks -device igb" >&2; exit 1; }

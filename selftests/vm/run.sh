@@ -5,10 +5,14 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench]
+#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz]
 #
 # soak runs only the fault scenarios and the reloads, each for
 # FAULT_SOAK_SECONDS (600).
+#
+# fuzz (make check-fuzz, on the debug kernel) runs init.sh's hostile-input
+# plan instead: FUZZ_IOCTLS (1000000) random ioctls beside readers, mappers
+# and rmmod attempts, then phc= lists of bad entries.
 #
 # bound runs the checks of the error bound against the emulated igb PHC on
 # a guest whose TSC is a steady oscillator, as a real one is.  Under
@@ -37,13 +41,13 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|feed]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|feed]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
-case "$mode" in bench | bound | feed) out=$out-$mode ;; esac
+case "$mode" in bench | bound | fuzz | feed) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
@@ -81,8 +85,9 @@ else
 	img_pkg=$(apt-cache depends "$meta" | awk '/Depends:/ { print $2; exit }')
 	[ -n "$img_pkg" ] || { log "cannot resolve $meta (apt-get update?)"; exit 1; }
 	abi=${img_pkg#linux-image-}
-	kdir=/usr/src/linux-headers-$abi
-	[ -d "$kdir" ] || { log "$kdir missing: run selftests/vm/install-deps.sh"; exit 1; }
+	# Installed headers, or the packages unpacked into the cache.
+	kdir=$("$top/selftests/vm/kernel-headers.sh" "$abi") ||
+		{ log "no headers for $abi: run selftests/vm/install-deps.sh"; exit 1; }
 
 	root=$cache/root-$abi
 	if [ ! -e "$root/.done" ] || [ ! -d "$root/lib/modules/$abi/kernel" ]; then
@@ -102,6 +107,16 @@ rm -rf "$out/mod" && mkdir -p "$out/mod"
 cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$out/mod/"
 make -s -C "$kdir" M="$out/mod" W=1 modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log"; exit 1; }
+# A build that takes its mirror of struct ptp_clock for wrong (phc.c):
+# the check plan's init.sh makes sure it refuses every PHC.
+if [ "$mode" = check ]; then
+	rm -rf "$out/mod-skew" && mkdir -p "$out/mod-skew"
+	cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$out/mod-skew/"
+	make -s -C "$kdir" M="$out/mod-skew" \
+		KCFLAGS=-DIONCLOCK_TEST_MIRROR_SKEW=1 modules \
+		>"$out/build-skew.log" 2>&1 ||
+		{ cat "$out/build-skew.log"; exit 1; }
+fi
 # The fault tests' fake PHC, held to the same W=1 standard.
 cp -a "$top/selftests/fakephc" "$out/mod/"
 make -s -C "$kdir" M="$out/mod/fakephc" W=1 modules >>"$out/build.log" 2>&1 ||
@@ -127,6 +142,8 @@ while read -r cmd path _; do
 	grep -qx "$name" "$ird/modules/order" || echo "$name" >>"$ird/modules/order"
 done
 cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
+[ "$mode" != check ] ||
+	cp "$out/mod-skew/kmod/ionclock.ko" "$ird/modules/ionclock-mirror-skew.ko"
 # Not in modules/order: the fault stage loads it itself.
 cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
 # phc_ctl is the real tool users steer a PHC with, ptp4l the one the feed
@@ -151,6 +168,7 @@ cp -r "$top"/build/selftests/. "$ird/tests/"
 cp "$top/selftests/vm/init.sh" "$ird/init"
 echo "$mode" >"$ird/mode"
 [ "$mode" != soak ] || echo "${FAULT_SOAK_SECONDS:-600}" >"$ird/soak_seconds"
+[ "$mode" != fuzz ] || echo "${FUZZ_IOCTLS:-1000000}" >"$ird/fuzz_ioctls"
 echo "$series" >"$ird/series"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
 

@@ -265,8 +265,13 @@ struct ionclock_page {
 
 #define IONCLOCK_PAGE_SIZE		4096
 
-/* ioctl magic; see Documentation/userspace-api/ioctl/ioctl-number.rst. */
-#define IONCLOCK_IOC_MAGIC		0xB6
+/*
+ * ioctl magic; see Documentation/userspace-api/ioctl/ioctl-number.rst, where
+ * no driver lists 0xBE.  Until December 2026 this was 0xB6, which fpga-dfl
+ * has registered: binaries built against the old header get -ENOTTY from
+ * every ionclock ioctl and must be rebuilt.  The page layout is unchanged.
+ */
+#define IONCLOCK_IOC_MAGIC		0xBE
 
 /**
  * struct ionclock_info - what a device is attached to
