@@ -133,6 +133,8 @@ all)
 	run_script ops selftests/ops_test.sh
 	# The drop-in's IONCLOCK_PRELOAD_MAX_BOUND_NS with no device.
 	run_script preload-closed selftests/preload_closed_test.sh
+	# ionclockctl feed against a fake and a real ptp4l (no device).
+	run_script feed selftests/feed_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -179,6 +181,10 @@ metrics)
 ops)
 	run_script ops selftests/ops_test.sh
 	run_script preload-closed selftests/preload_closed_test.sh
+	;;
+feed)
+	make -s userspace || exit 1
+	run_script feed selftests/feed_test.sh
 	;;
 style)
 	run_style
