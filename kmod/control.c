@@ -241,6 +241,19 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	offset_s = t->leaps[count - 1].tai_utc_offset_s;
 	expiry_s = t->expiry_utc_s;
 	mutex_lock(&idev->lock);
+	/* Smeared UTC must not go back (a table loaded mid-smear). */
+	if (idev->engine.published)
+		err = ionclock_leaps_may_replace(idev->leaps,
+				idev->vpage->tai_utc_offset_s,
+				idev->vpage->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID,
+				t, ionclock_mapping_eval(&idev->engine.map,
+							 ionclock_counter_read()),
+				idev->smear_window_s);
+	if (err) {
+		mutex_unlock(&idev->lock);
+		kfree(t);
+		return err;
+	}
 	old = idev->leaps;
 	idev->leaps = t;
 	ionclock_page_publish(idev);

@@ -65,6 +65,17 @@ int ionclock_counter_init(const char *which)
 	return 0;
 }
 
+/*
+ * Whether the kernel still vouches for the counter across CPUs: for the
+ * TSC, whether it is still the clocksource, which the watchdog changes
+ * when it finds it unstable (and an administrator can change through
+ * sysfs).  The sampler asks at every poll: no notifier tells modules.
+ */
+bool ionclock_counter_synced(void)
+{
+	return counter_id != IONCLOCK_COUNTER_TSC || tsc_is_clocksource();
+}
+
 u8 ionclock_counter_id(void)
 {
 	return counter_id;

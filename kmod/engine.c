@@ -57,6 +57,17 @@ static u64 abs_s64(s64 v)
 	return v < 0 ? -(u64)v : (u64)v;
 }
 
+static u64 max_u64(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
+/* a + b, saturating. */
+static u64 add_sat(u64 a, u64 b)
+{
+	return a + b < a ? ~0ULL : a + b;
+}
+
 static s64 frac40_from_ppb(u64 ppb)
 {
 	return (s64)ionclock_mul_div(ppb, FRAC40, NSEC_PER_SEC_U);
@@ -137,6 +148,7 @@ struct fit {
 	s64 freq_frac40;
 	s64 y0;		/* PHC - newest sample's PHC at the newest counter */
 	u64 residual_ns;
+	u64 unc_frac40;	/* how far the true rate may be from freq_frac40 */
 };
 
 /*
@@ -153,27 +165,46 @@ static u32 sample_weight(u64 min_hw, u64 hw)
 	return r ? (u32)(r * r) : 1;
 }
 
+/* Scale a and b down together until both fit in 62 bits. */
+static void scale_pair(unsigned __int128 *a, unsigned __int128 *b)
+{
+	while (*a > ((unsigned __int128)1 << 62) ||
+	       *b > ((unsigned __int128)1 << 62)) {
+		*a >>= 1;
+		*b >>= 1;
+	}
+}
+
 /*
  * Weighted least squares of y = PHC advance minus nominal counter advance
- * against x = nominal counter advance, both relative to the newest sample.
- * x is taken in units of 1024 ns so the sums stay small; the sums themselves
- * are 128-bit and scaled down to 62 bits before the one division.  With
- * weights of at most 256 over 16 samples, the weighted means stay in 64
- * bits for any window shorter than about two weeks.
+ * against x = nominal counter advance, both relative to the newest sample,
+ * over the window's samples from @from on.  x is taken in units of 1024 ns
+ * so the sums stay small; the sums themselves are 128-bit and scaled down
+ * to 62 bits before the one division.  With weights of at most 256 over 16
+ * samples, the weighted means stay in 64 bits for any window shorter than
+ * about two weeks.
+ *
+ * The slope's uncertainty is a worst case, not a statistic: if each
+ * sample's y is off by at most e_i, the slope is off by at most
+ * sum(w_i |x_i - mx| e_i) / sxx.  e_i is the sample's bracket (the PHC
+ * latched inside it), or its residual where that is larger: a read whose
+ * bracket claims more than the PHC delivers shows up there.
  */
-static void fit_window(const struct ionclock_engine *e, struct fit *f)
+static void fit_window(const struct ionclock_engine *e, u32 from,
+		       struct fit *f)
 {
 	const struct ionclock_sample *last = &e->win[e->n - 1];
 	s64 xs[IONCLOCK_WINDOW], y[IONCLOCK_WINDOW], mx = 0, my = 0;
 	u32 w[IONCLOCK_WINDOW], sw = 0;
 	u64 min_hw = ~0ULL;
 	__int128 sxx = 0, sxy = 0;
+	unsigned __int128 su = 0, sxx_u;
 	u32 i, n = e->n;
 
-	for (i = 0; i < n; i++)
+	for (i = from; i < n; i++)
 		if (e->win[i].half_width < min_hw)
 			min_hw = e->win[i].half_width;
-	for (i = 0; i < n; i++) {
+	for (i = from; i < n; i++) {
 		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
 
 		xs[i] = x >> 10;
@@ -185,10 +216,11 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 	}
 	mx /= (s64)sw;
 	my /= (s64)sw;
-	for (i = 0; i < n; i++) {
+	for (i = from; i < n; i++) {
 		sxx += (__int128)w[i] * (xs[i] - mx) * (xs[i] - mx);
 		sxy += (__int128)w[i] * (xs[i] - mx) * (y[i] - my);
 	}
+	sxx_u = sxx > 0 ? (unsigned __int128)sxx : 0;
 	while (sxx > ((__int128)1 << 62) ||
 	       sxy > ((__int128)1 << 62) ||
 	       sxy < -((__int128)1 << 62)) {
@@ -210,18 +242,84 @@ static void fit_window(const struct ionclock_engine *e, struct fit *f)
 	 * sit off the line by as much as it is wider than the best one.
 	 */
 	f->residual_ns = 0;
-	for (i = 0; i < n; i++) {
+	for (i = from; i < n; i++) {
 		s64 x = counter_span_ns(e, last->counter, e->win[i].counter);
 		s64 fit = f->y0 +
 			  (s64)(((__int128)x * f->freq_frac40) >> 40);
 		u64 r = abs_s64(y[i] - fit);
+		u64 hw = ionclock_counter_to_ns(e, e->win[i].half_width);
 		u64 slack = ionclock_counter_to_ns(e, e->win[i].half_width -
 						   min_hw);
 
+		su += (unsigned __int128)w[i] * abs_s64(xs[i] - mx) *
+		      (r > hw ? r : hw);
 		r = r > slack ? r - slack : 0;
 		if (r > f->residual_ns)
 			f->residual_ns = r;
 	}
+	if (!sxx_u) {
+		f->unc_frac40 = ~0ULL >> 1;
+	} else {
+		scale_pair(&su, &sxx_u);
+		f->unc_frac40 = sxx_u ? ionclock_mul_div((u64)su, 1ULL << 30,
+							 (u64)sxx_u) :
+					~0ULL >> 1;
+	}
+}
+
+/*
+ * The rate uncertainty of a fit over the whole window, widened when its
+ * newest samples refute it.  Were the rate constant over the window, the
+ * newest IONCLOCK_RECENT samples' own slope could differ from the
+ * window's by no more than both uncertainties together; when it does, the
+ * rate has changed (a servo's frequency step) and the window's line lags
+ * it: the true rate is then only known to lie within the recent slope's
+ * uncertainty of the recent slope.
+ */
+static u64 window_rate_unc(struct ionclock_engine *e, const struct fit *f)
+{
+	struct fit recent, last;
+	u64 d, noise, unc;
+
+	if (e->n < 2 * IONCLOCK_RECENT)
+		return f->unc_frac40;
+	fit_window(e, e->n - IONCLOCK_RECENT, &recent);
+	d = abs_s64(recent.freq_frac40 - f->freq_frac40);
+	noise = add_sat(recent.unc_frac40, f->unc_frac40);
+	if (d <= noise)
+		return f->unc_frac40;
+	/* Moved by more than drift_ppb: outside what the bound assumes. */
+	if (d - noise > (u64)frac40_from_ppb(e->params.drift_ppb))
+		e->bound_degraded = true;
+	/*
+	 * The change may lie inside those recent samples too, which then
+	 * lag it: the newest two say what the rate was since the last one.
+	 */
+	fit_window(e, e->n - 2, &last);
+	unc = max_u64(add_sat(d, recent.unc_frac40),
+		      add_sat(abs_s64(last.freq_frac40 - f->freq_frac40),
+			      last.unc_frac40));
+	return max_u64(f->unc_frac40, unc);
+}
+
+/*
+ * Whether the PHC's time in @s lies outside the bound the last
+ * publication gave for that moment, by more than the sample's own
+ * bracket: then the truth was outside it, whatever the bound assumed.
+ */
+static bool outside_published_bound(const struct ionclock_engine *e,
+				    const struct ionclock_sample *s)
+{
+	u64 t, bound, hw;
+
+	if (!e->published || s->counter < e->map.counter_base)
+		return false;
+	t = ionclock_mapping_eval(&e->map, s->counter);
+	bound = add_sat(e->bound.total_ns,
+			(u64)(((unsigned __int128)(t - e->map.time_base_ns) *
+			       e->bound.growth_frac32) >> 32));
+	hw = ionclock_counter_to_ns(e, s->half_width);
+	return abs_s64((s64)(s->phc_ns - t)) > add_sat(bound, hw);
 }
 
 /*
@@ -282,6 +380,36 @@ static void step_detected(struct ionclock_engine *e,
 	e->generation++;
 	restart_window(e, s);
 	e->just_stepped = true;
+	/* The first reads that measured the rate were not what they seemed. */
+	if (!e->have_freq)
+		e->rate_measured = false;
+}
+
+/*
+ * The counter went back (a TSC reset over suspend or hibernation): every
+ * sample before says nothing about the new counter values.  Start the
+ * window again from @s, keep the trusted rate (the oscillator is the same)
+ * and have the next publication take the PHC's time, which ran on meanwhile,
+ * if that is later than where the published time stands.
+ */
+static void counter_went_back(struct ionclock_engine *e,
+			      const struct ionclock_sample *s)
+{
+	e->generation++;
+	restart_window(e, s);
+	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
+	e->last_good_counter = s->counter;
+	e->counter_reset = true;
+	e->just_stepped = true;
+	if (!e->have_freq)
+		e->rate_measured = false;
+}
+
+/* Whether counter @c is far enough behind @ref to be a counter reset. */
+static bool counter_behind(const struct ionclock_engine *e, u64 c, u64 ref)
+{
+	return c < ref && counter_span_ns(e, c, ref) >
+			  (s64)IONCLOCK_COUNTER_RESET_NS;
 }
 
 void ionclock_engine_add_sample(struct ionclock_engine *e,
@@ -293,7 +421,10 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 
 	e->samples_taken++;
 	if (e->n && s->counter <= e->win[e->n - 1].counter) {
-		e->samples_rejected++;
+		if (counter_behind(e, s->counter, e->win[e->n - 1].counter))
+			counter_went_back(e, s);
+		else
+			e->samples_rejected++;
 		return;
 	}
 	/*
@@ -314,6 +445,14 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	} else {
 		e->rejected_in_row = 0;
 	}
+
+	/*
+	 * Whether the page's bound held: it says so until a sample finds
+	 * the PHC inside again and the fit has caught up with its rate.  A
+	 * PHC judged implausible is not the reference; the state says that.
+	 */
+	if (e->state != IONCLOCK_ENGINE_UNRELIABLE && !e->counter_reset)
+		e->bound_degraded = outside_published_bound(e, s);
 
 	/*
 	 * Before anything is trusted, a fit of two or three first reads is
@@ -350,7 +489,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		return;
 	}
 
-	fit_window(e, &f);
+	fit_window(e, 0, &f);
 	if (f.residual_ns > e->params.step_threshold_ns) {
 		/* A step hidden inside a short window: start again from here. */
 		step_detected(e, s);
@@ -361,6 +500,17 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->fit_phc_ns = s->phc_ns + f.y0;
 		e->fit_counter = s->counter;
 		e->residual_ns = f.residual_ns;
+		/*
+		 * Nothing trusted yet: the publisher runs on the nominal
+		 * rate, which is as far from the PHC's as these first reads
+		 * say, give or take their own uncertainty.
+		 */
+		if (!e->have_freq) {
+			e->rate_unc_frac40 =
+				add_sat(f.unc_frac40,
+					abs_s64(f.freq_frac40 - e->freq_frac40));
+			e->rate_measured = true;
+		}
 		return;
 	}
 	if (abs_s64(f.freq_frac40) > (u64)frac40_from_ppb(e->params.max_freq_ppb)) {
@@ -371,8 +521,13 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 			 * pulled the trusted rate most of the way there: run
 			 * on the rate trusted before it.
 			 */
-			if (e->have_freq)
+			if (e->have_freq) {
+				e->rate_unc_frac40 =
+					add_sat(e->rate_unc_frac40,
+						abs_s64(e->freq_frac40 -
+							e->freq_older_frac40));
 				e->freq_frac40 = e->freq_older_frac40;
+			}
 		}
 		e->state = IONCLOCK_ENGINE_UNRELIABLE;
 		e->fit_phc_ns = s->phc_ns + f.y0;
@@ -386,6 +541,8 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	e->fit_phc_ns = s->phc_ns + f.y0;
 	e->fit_counter = s->counter;
 	e->freq_frac40 = f.freq_frac40;
+	e->rate_unc_frac40 = window_rate_unc(e, &f);
+	e->rate_measured = true;
 	e->residual_ns = f.residual_ns;
 	e->last_good_counter = s->counter;
 	remember_rate(e);
@@ -397,6 +554,19 @@ void ionclock_engine_lost(struct ionclock_engine *e)
 		e->generation++;
 	e->state = IONCLOCK_ENGINE_HOLDOVER;
 	e->n = 0;
+}
+
+/*
+ * The kernel stopped (or started again) vouching for the counter across
+ * CPUs, e.g. the clocksource watchdog marked the TSC unstable: readers
+ * that cached anything must look again, and the page says so.
+ */
+void ionclock_engine_counter_synced(struct ionclock_engine *e, bool synced)
+{
+	if (e->counter_unsynced == !synced)
+		return;
+	e->counter_unsynced = !synced;
+	e->generation++;
 }
 
 /*
@@ -419,7 +589,7 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 {
 	s64 max_slew = frac40_from_ppb(e->params.max_slew_ppb);
 	s64 slew = 0, off = 0, rate;
-	u64 p, growth_ppb;
+	u64 p, growth_ppb, unc_ppb, age_ns;
 	__int128 mult;
 
 	if (!e->published) {
@@ -429,7 +599,24 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			    now);
 		e->published = true;
 	} else {
+		if (counter_behind(e, now, e->map.counter_base) &&
+		    !e->counter_reset) {
+			/* Back before any sample showed it: nothing to go on. */
+			e->generation++;
+			e->n = 0;
+			e->counter_reset = true;
+			e->last_good_counter = now;
+		}
+		/* Behind the base, the old mapping stands at its base. */
 		p = ionclock_mapping_eval(&e->map, now);
+		if (e->counter_reset && e->n) {
+			u64 phc = predict(e, e->fit_counter, e->fit_phc_ns,
+					  e->freq_frac40, now);
+
+			if (phc > p)
+				p = phc;
+			e->counter_reset = false;
+		}
 	}
 
 	/*
@@ -469,22 +656,42 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	e->offset_ns = off;
 	e->slew_frac40 = slew;
 
+	/*
+	 * How far the rate run on may be from the PHC's: measured once two
+	 * samples have been fitted; before that, anything a plausible PHC
+	 * may run at.
+	 */
+	if (e->rate_measured)
+		unc_ppb = ionclock_mul_div(e->rate_unc_frac40, NSEC_PER_SEC_U,
+					   FRAC40);
+	else
+		unc_ppb = e->params.max_freq_ppb +
+			  ionclock_mul_div(abs_s64(e->freq_frac40),
+					   NSEC_PER_SEC_U, FRAC40);
+	age_ns = now > e->last_good_counter ?
+		 ionclock_counter_to_ns(e, now - e->last_good_counter) : 0;
+
 	b->bracket_ns = e->bracket_ns;
 	b->residual_ns = e->residual_ns;
 	b->slew_ns = abs_s64(off);
 	b->upstream_ns = e->params.upstream_ns;
+	b->rate_ns = ionclock_mul_div(age_ns, unc_ppb, NSEC_PER_SEC_U);
 	/*
 	 * Up to the anchor the time may stand that far ahead (see above).
-	 * The counter may have drifted since the last good sample: while
-	 * tracking that is a poll period, in holdover it is all the time since.
+	 * Since the last good sample, the rate may have been off by its
+	 * uncertainty and the counter may have drifted: while tracking that
+	 * is a poll period, in holdover all the time since.
 	 */
-	b->total_ns = b->bracket_ns + b->residual_ns + b->slew_ns +
-		      b->upstream_ns + IONCLOCK_ANCHOR_AHEAD_NS +
-		      ionclock_mul_div(ionclock_counter_to_ns(e, now -
-							      e->last_good_counter),
-				       e->params.drift_ppb, NSEC_PER_SEC_U);
-	growth_ppb = e->params.drift_ppb +
+	b->total_ns = add_sat(b->bracket_ns + b->residual_ns + b->slew_ns +
+			      IONCLOCK_ANCHOR_AHEAD_NS,
+			      add_sat(b->upstream_ns,
+				      add_sat(b->rate_ns,
+					      ionclock_mul_div(age_ns,
+							       e->params.drift_ppb,
+							       NSEC_PER_SEC_U))));
+	growth_ppb = e->params.drift_ppb + unc_ppb +
 		     ionclock_mul_div(abs_s64(slew), NSEC_PER_SEC_U, FRAC40);
 	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,
 					    NSEC_PER_SEC_U);
+	e->bound = *b;
 }

@@ -27,6 +27,14 @@ typedef int32_t s32;
  * ionclock_engine_anchor()); the error bound includes it.
  */
 #define IONCLOCK_ANCHOR_AHEAD_NS	1000
+/*
+ * A sample whose counter is this far behind the one before (nominal ns)
+ * means the counter itself went back (a TSC reset over suspend), not a
+ * reordering: the engine starts again from it.
+ */
+#define IONCLOCK_COUNTER_RESET_NS	1000000
+/* The newest samples whose own rate is compared with the window's. */
+#define IONCLOCK_RECENT		IONCLOCK_MIN_FIT
 
 /**
  * struct ionclock_mapping - counter to TAI ns: base + (delta * mult) >> shift
@@ -86,12 +94,22 @@ enum ionclock_engine_state {
 
 /**
  * struct ionclock_bound - error bound components, ns, at the mapping's base
+ * @bracket_ns: the newest sample's read bracket, half width
+ * @residual_ns: what the fit's line does not explain
+ * @slew_ns: the offset to the PHC still being slewed away
+ * @upstream_ns: the PHC's own error against its reference
+ * @rate_ns: how far the rate run on may have carried the time from the
+ *	last trusted sample: its uncertainty times that sample's age
+ * @total_ns: everything above, the drift term and the anchor
+ * @growth_frac32: ns per ns << 32 from the mapping's base on: drift, slew
+ *	and rate uncertainty
  */
 struct ionclock_bound {
 	u64 bracket_ns;
 	u64 residual_ns;
 	u64 slew_ns;
 	u64 upstream_ns;
+	u64 rate_ns;
 	u64 total_ns;
 	u64 growth_frac32;
 };
@@ -127,6 +145,13 @@ struct ionclock_engine {
 	u64 fit_counter;
 	s64 freq_frac40;
 	s64 fit_freq_frac40;
+	/*
+	 * How far the PHC's rate may be from freq_frac40, frac40: from the
+	 * fit's own statistics once two samples have measured it
+	 * (rate_measured); until then the publisher assumes max_freq_ppb.
+	 */
+	u64 rate_unc_frac40;
+	bool rate_measured;
 	u64 residual_ns;
 	u64 bracket_ns;
 	bool have_freq;
@@ -147,6 +172,16 @@ struct ionclock_engine {
 
 	u32 rejected_in_row;
 	bool just_stepped;	/* the window restarted at a step */
+	bool counter_reset;	/* the counter went back: re-anchor on the PHC */
+	/*
+	 * The bound of the last publication, and whether a sample since
+	 * found the PHC outside it, or the rate moving faster than drift_ppb
+	 * allows, with the fit not caught up yet.
+	 */
+	struct ionclock_bound bound;
+	bool bound_degraded;
+	/* The kernel no longer vouches for the counter across CPUs. */
+	bool counter_unsynced;
 
 	u64 samples_taken;
 	u64 samples_rejected;
@@ -161,6 +196,7 @@ u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta);
 void ionclock_engine_add_sample(struct ionclock_engine *e,
 				const struct ionclock_sample *s);
 void ionclock_engine_lost(struct ionclock_engine *e);
+void ionclock_engine_counter_synced(struct ionclock_engine *e, bool synced);
 void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			     struct ionclock_bound *bound);
 s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e);

@@ -144,6 +144,7 @@ extern unsigned int ionclock_phc_timescale;
 /* counter.c: the counter userspace reads. */
 int ionclock_counter_init(const char *which);
 u8 ionclock_counter_id(void);
+bool ionclock_counter_synced(void);
 u64 ionclock_counter_read(void);
 struct system_time_snapshot;
 struct timespec64;

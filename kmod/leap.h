@@ -36,6 +36,13 @@ int ionclock_leaps_validate(const struct ionclock_leap_table *t,
 			    u64 now_utc_s);
 void ionclock_leaps_at(const struct ionclock_leap_table *t, u64 tai_s,
 		       u32 smear_window_s, struct ionclock_leap_state *st);
+s32 ionclock_leaps_offset_at_utc(const struct ionclock_leap_table *t,
+				 u64 utc_s);
+int ionclock_leaps_may_replace(const struct ionclock_leap_table *old,
+			       s32 old_off_s, bool old_off_valid,
+			       const struct ionclock_leap_table *new,
+			       u64 now_ns, u32 window_s);
+void ionclock_page_fill_timescale(struct ionclock_page *p, bool phc_on_utc);
 void ionclock_page_fill_leap(struct ionclock_page *p,
 			     const struct ionclock_leap_state *st,
 			     u32 smear_window_s);

@@ -76,6 +76,8 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	} else {
 		p->smear_window_s = idev->smear_window_s;
 	}
+	ionclock_page_fill_timescale(p, ionclock_phc_timescale ==
+				     IONCLOCK_TIMESCALE_UTC);
 
 	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
 	WRITE_ONCE(p->seq_count, p->seq_count + 1);

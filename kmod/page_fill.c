@@ -39,6 +39,10 @@ void ionclock_page_fill(struct ionclock_page *p,
 		flags |= IONCLOCK_FLAG_PHC_GONE;
 	if (e->slew_frac40)
 		flags |= IONCLOCK_FLAG_SLEWING;
+	if (e->bound_degraded)
+		flags |= IONCLOCK_FLAG_BOUND_DEGRADED;
+	if (e->counter_unsynced)
+		flags |= IONCLOCK_FLAG_COUNTER_UNSYNCED;
 	p->flags = flags;
 	p->state = page_state(e);
 	p->generation = e->generation;

@@ -6,6 +6,7 @@
  * rwsem, and drivers that talk to their hardware over a bus).
  */
 #include <linux/jiffies.h>
+#include <linux/math64.h>
 #include <linux/ratelimit.h>
 #include <linux/time64.h>
 
@@ -40,14 +41,39 @@ static void report_state(struct ionclock_dev *idev)
 			state_names[e->state]);
 }
 
+/*
+ * TAI - UTC at the UTC time a PHC on UTC reads: from the leap table as of
+ * that moment (the page's offset stays the pre-leap one through the
+ * smear), else the kernel's offset the page was given at attach.
+ */
+static s32 utc_phc_offset_s(struct ionclock_dev *idev, u64 phc_ns)
+{
+	if (idev->leaps)
+		return ionclock_leaps_offset_at_utc(idev->leaps,
+						    div_u64(phc_ns,
+							    NSEC_PER_SEC));
+	return idev->vpage->tai_utc_offset_s;
+}
+
 static void ionclock_sample_work(struct work_struct *work)
 {
 	struct ionclock_dev *idev =
 		container_of(to_delayed_work(work), struct ionclock_dev, work);
 	struct ionclock_sample s;
+	bool synced;
 	int err;
 
 	mutex_lock(&idev->lock);
+	synced = ionclock_counter_synced();
+	if (synced == idev->engine.counter_unsynced) {
+		if (synced)
+			pr_info("%s: the TSC is the kernel's clocksource again\n",
+				idev->devname);
+		else
+			pr_warn("%s: the kernel no longer uses the TSC (unstable, or another clocksource): readers go through read()\n",
+				idev->devname);
+		ionclock_engine_counter_synced(&idev->engine, synced);
+	}
 	if (idev->phc.gone && time_after(jiffies, idev->last_reattach + HZ)) {
 		idev->last_reattach = jiffies;
 		if (!ionclock_phc_reattach(&idev->phc))
@@ -58,7 +84,7 @@ static void ionclock_sample_work(struct work_struct *work)
 	      ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);
 	if (!err) {
 		if (ionclock_phc_timescale == IONCLOCK_TIMESCALE_UTC)
-			s.phc_ns += (u64)idev->vpage->tai_utc_offset_s *
+			s.phc_ns += (u64)utc_phc_offset_s(idev, s.phc_ns) *
 				    NSEC_PER_SEC;
 		ionclock_engine_add_sample(&idev->engine, &s);
 		idev->last_good = jiffies;

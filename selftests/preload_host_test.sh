@@ -170,7 +170,7 @@ redis_stops() {
 # cancellation point.  A new import must be added here, after thought.
 allowed_imports='__errno_location access fstat getauxval getenv getpid memcmp memcpy
 memset mmap
-munmap readlink stat strcmp strerrordesc_np strlen strncmp strrchr syscall
+munmap readlink stat strchr strcmp strerrordesc_np strlen strncmp strrchr syscall
 __cxa_finalize __gmon_start__ _ITM_deregisterTMCloneTable
 _ITM_registerTMCloneTable'
 

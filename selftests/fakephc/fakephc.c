@@ -14,7 +14,8 @@
  * close it), the module parameter lock serialises writers, and the same
  * names work on the insmod line.
  *
- *   rate_ppb	rate error, -10^8 .. 10^8 ppb; a change is a frequency jump
+ *   rate_ppb	rate error, -10^8 .. 10^8 ppb; a change is a frequency jump;
+ *		given at load, the clock runs at it from its first read
  *   step_ns	writing N steps the clock by N ns (either sign)
  *   latency_us	delay around the "register read" in gettimex64: half
  *		before the clock is latched, half after (at least; fsleep())

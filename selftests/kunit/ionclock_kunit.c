@@ -102,6 +102,24 @@ struct ic_sim {
 	u64 budget_ns;
 	u64 steady_reads;
 	u64 worst_steady_ns;
+
+	/*
+	 * The truth against the published bound, at every read.  With
+	 * flagged_ok, a read outside it passes if the page said
+	 * BOUND_DEGRADED, or if nothing was published since the PHC changed
+	 * beyond what the bound assumes (unseen); both are counted.
+	 */
+	bool check_bound;
+	bool flagged_ok;
+	bool unseen;
+	u64 unseen_until;	/* a sample a poll after the change shows it */
+	bool degraded;
+	u64 bound_checks;
+	u64 outside_bound;
+	u64 flagged_outside;
+	u64 unseen_outside;
+	u64 flagged_publishes;
+	u64 widest_bound_ns;
 };
 
 static u32 sim_rand(struct ic_sim *s)
@@ -231,6 +249,24 @@ static void sim_read(struct ic_sim *s, u64 c)
 		s->last_read = t;
 	}
 	s->reads++;
+	if (s->check_bound) {
+		u64 bound = s->b.total_ns +
+			    mul_u64_u64_shr(t - s->e.map.time_base_ns,
+					    s->b.growth_frac32, 32);
+		u64 err = mag(sim_error(s, c));
+
+		s->bound_checks++;
+		if (bound > s->widest_bound_ns)
+			s->widest_bound_ns = bound;
+		if (err > bound && s->flagged_ok && s->degraded)
+			s->flagged_outside++;
+		else if (err > bound && s->flagged_ok && s->unseen)
+			s->unseen_outside++;
+		else if (err > bound && !s->outside_bound++)
+			KUNIT_FAIL(s->test,
+				   "truth %lld ns away, outside the bound %llu ns, at t=%llu s",
+				   sim_error(s, c), bound, sim_secs(s));
+	}
 	if (s->check_accuracy && sim_steady(s, c)) {
 		u64 err = mag(sim_error(s, c));
 
@@ -261,6 +297,10 @@ static void sim_publish(struct ic_sim *s, u64 at)
 	sim_read(s, at);
 	ionclock_engine_publish(&s->e, at, &s->b);
 	s->publishes++;
+	s->degraded = s->e.bound_degraded;
+	s->flagged_publishes += s->degraded;
+	if (at >= s->unseen_until)
+		s->unseen = false;
 	after = sim_published(s, at);
 	s->last_jump = was ? (s64)(after - before) : 0;
 	if (was && after != before &&
@@ -1173,7 +1213,99 @@ static void ionclock_page_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page->phc_offset_ns, c->offset_ns);
 }
 
+/*
+ * The bound holds at every read from the first published sample: while
+ * the rate is unmeasured (it may be anything up to max_freq_ppb), after a
+ * PHC lost before any rate was trusted, and through a PHC frequency jump
+ * that drift_ppb allows for.
+ */
+struct bound_case {
+	const char *name;
+	u64 khz;
+	s64 ppb;
+	u32 lost_after;		/* samples before the PHC is lost; 0: never */
+	u32 blind_polls;	/* poll periods with no sample then */
+	s64 jump_ppb;		/* once locked, the PHC's rate jumps by this */
+	u32 drift_ppb;
+};
+
+static const struct bound_case bound_cases[] = {
+	{ "from the first sample, PHC +30 ppm, TSC 3 GHz", TSC_3GHZ, 30000,
+	  0, 0, 0, 15000 },
+	{ "from the first sample, PHC -100 ppm, monotonic_raw", CTR_NS,
+	  -100000, 0, 0, 0, 15000 },
+	{ "PHC +50 ppm lost after 2 samples, 10 min", TSC_2_4GHZ, 50000, 2,
+	  6000, 0, 15000 },
+	{ "PHC -70 ppm lost after 1 sample, 1 min", CTR_NS, -70000, 1, 600, 0,
+	  15000 },
+	{ "PHC +100 ppm frequency jump, drift_ppb 100000", TSC_3GHZ, 20000, 0,
+	  0, 100000, 100000 },
+	{ "PHC -100 ppm frequency jump, drift_ppb 100000, 25 MHz", CTR_25MHZ,
+	  -40000, 0, 0, -100000, 100000 },
+	/* Beyond drift_ppb: outside only unseen, or with the page saying so. */
+	{ "PHC +100 ppm frequency jump beyond drift_ppb: flagged", TSC_3GHZ,
+	  20000, 0, 0, 100000, 15000 },
+	{ "PHC -100 ppm frequency jump beyond drift_ppb: flagged", CTR_NS,
+	  20000, 0, 0, -100000, 15000 },
+};
+
+IONCLOCK_CASES(bound, bound_cases);
+
+/* A poll period with no sample: publish and read, as holdover does. */
+static void sim_blind_tick(struct ic_sim *s)
+{
+	u64 poll = ticks_from_ns(s, POLL_NS);
+	u32 i;
+
+	sim_publish(s, s->now);
+	for (i = 1; i < READS_PER_POLL; i++)
+		sim_read(s, s->now + i * (poll / READS_PER_POLL));
+	s->now += poll;
+}
+
+static void ionclock_bound_test(struct kunit *test)
+{
+	const struct bound_case *c = test->param_value;
+	struct ionclock_params params;
+	struct ic_sim *s;
+	u32 i;
+
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	default_params(&params);
+	params.drift_ppb = c->drift_ppb;
+	sim_init(s, test, c->khz, &params, c->ppb, 300, 12345);
+	if (c->jump_ppb) {
+		sim_run(s, LOCK_POLLS);
+		KUNIT_EXPECT_EQ(test, s->flagged_publishes, 0ULL);
+		sim_set_phc(s, 0, c->ppb + c->jump_ppb);
+		s->unseen = true;
+		s->unseen_until = s->now + ticks_from_ns(s, POLL_NS);
+		s->flagged_ok = mag(c->jump_ppb) > c->drift_ppb;
+	}
+	s->check_bound = true;
+	if (c->lost_after) {
+		sim_run(s, c->lost_after);
+		ionclock_engine_lost(&s->e);
+		for (i = 0; i < c->blind_polls; i++)
+			sim_blind_tick(s);
+	}
+	sim_run(s, LOCK_POLLS);
+	kunit_info(test, "%llu checks, %llu outside the bound (+%llu flagged, %llu unseen), %llu publishes flagged, widest %llu ns\n",
+		   s->bound_checks, s->outside_bound, s->flagged_outside,
+		   s->unseen_outside, s->flagged_publishes, s->widest_bound_ns);
+	KUNIT_EXPECT_EQ(test, s->outside_bound, 0ULL);
+	if (s->flagged_ok)
+		KUNIT_EXPECT_GT(test, s->flagged_publishes, 0ULL);
+	else
+		KUNIT_EXPECT_EQ(test, s->flagged_publishes, 0ULL);
+	KUNIT_EXPECT_GT(test, s->bound_checks, 500ULL);
+	KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
+	sim_expect_clean(s);
+}
+
 static struct kunit_case ionclock_engine_cases[] = {
+	KUNIT_CASE_PARAM(ionclock_bound_test, bound_gen_params),
 	KUNIT_CASE_PARAM(ionclock_continuity_test, continuity_gen_params),
 	KUNIT_CASE_PARAM(ionclock_sweep_test, sweep_gen_params),
 	KUNIT_CASE_PARAM(ionclock_plausibility_test, plausibility_gen_params),

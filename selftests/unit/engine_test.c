@@ -77,8 +77,23 @@ struct sim {
 	 */
 	struct ionclock_bound bound;
 	bool check_bound;
+	bool bound_from_start;	/* check every read, disturbed or not */
 	unsigned int samples_since_disturbed;
 	u64 bound_checks;
+	/* The worst of (truth's distance - bound), and the widest bound. */
+	s64 worst_excess_ns;
+	u64 widest_bound_ns;
+	/*
+	 * With flagged_ok, a read outside the bound passes if the page says
+	 * BOUND_DEGRADED (flagged), or if no sample has been taken since the
+	 * PHC changed beyond the bound's assumptions (unseen): counted.
+	 */
+	bool flagged_ok;
+	bool unseen;
+	bool degraded;		/* the page's BOUND_DEGRADED, as published */
+	u64 flagged_outside;
+	u64 unseen_outside;
+	u64 flagged_publishes;
 
 	/* The last few things that happened, dumped on the first failure. */
 	char log[SIM_LOG][112];
@@ -227,15 +242,24 @@ static void sim_read(struct sim *s, u64 c)
 		s->last_read = t;
 	s->reads++;
 	/* Two windows of samples since the last disturbance. */
-	if (s->check_bound &&
-	    s->samples_since_disturbed >= 2 * IONCLOCK_WINDOW) {
+	if (s->bound_from_start || (s->check_bound &&
+	    s->samples_since_disturbed >= 2 * IONCLOCK_WINDOW)) {
 		u64 bound = s->bound.total_ns +
 			    (u64)(((__uint128_t)(t - s->e.map.time_base_ns) *
 				   s->bound.growth_frac32) >> 32);
 		u64 err = abs64(error_at(s, c));
 
 		s->bound_checks++;
-		if (!UNIT_EXPECT(s->u, err <= bound,
+		if ((s64)(err - bound) > s->worst_excess_ns ||
+		    s->bound_checks == 1)
+			s->worst_excess_ns = (s64)(err - bound);
+		if (bound > s->widest_bound_ns)
+			s->widest_bound_ns = bound;
+		if (err > bound && s->flagged_ok && s->degraded)
+			s->flagged_outside++;
+		else if (err > bound && s->flagged_ok && s->unseen)
+			s->unseen_outside++;
+		else if (!UNIT_EXPECT(s->u, err <= bound,
 				 "%s: truth %lld ns away, outside the bound %llu at t=%.3fs",
 				 s->ctr->name, (long long)error_at(s, c),
 				 (unsigned long long)bound,
@@ -276,6 +300,9 @@ static void sim_publish(struct sim *s, u64 at)
 	sim_read(s, at);
 	ionclock_engine_publish(&s->e, at, &b);
 	s->bound = b;
+	s->degraded = s->e.bound_degraded;
+	s->flagged_publishes += s->degraded;
+	s->unseen = false;
 	after = published(s, at);
 	if (was)
 		UNIT_EXPECT(s->u, after == before ||
@@ -784,6 +811,203 @@ static void test_slower_reads(struct unit *u)
 		    (long long)ionclock_engine_freq_ppb(&s.e));
 }
 
+
+/*
+ * ---- the bound holds from the first published sample.  Until two
+ * samples have measured it, the PHC's rate may be anything up to
+ * max_freq_ppb from nominal; a PHC lost before any rate is trusted leaves
+ * the time running on the nominal rate, and the bound must grow at what
+ * the first samples said the rate was off by.
+ */
+struct startup_case {
+	const char *name;
+	const struct sim_counter *ctr;
+	s64 freq_ppb;
+	unsigned int samples;	/* before the PHC is lost; 0: never lost */
+	s64 blind_ns;		/* how long it stays lost */
+};
+
+static const struct startup_case startup_cases[] = {
+	{ "+30 ppm, tsc", &tsc_3ghz, 30000, 0, 0 },
+	{ "-100 ppm, tsc 2.4GHz", &tsc_2_4ghz, -100000, 0, 0 },
+	{ "+100 ppm, monotonic_raw", &mono_raw, 100000, 0, 0 },
+	{ "-55 ppm, monotonic_raw", &mono_raw, -55000, 0, 0 },
+	{ "+50 ppm lost after 1 sample, 10 min", &tsc_3ghz, 50000, 1,
+	  600 * NSEC_PER_SEC },
+	{ "+50 ppm lost after 2 samples, 10 min", &tsc_3ghz, 50000, 2,
+	  600 * NSEC_PER_SEC },
+	{ "-50 ppm lost after 3 samples, 10 min", &mono_raw, -50000, 3,
+	  600 * NSEC_PER_SEC },
+	{ "+80 ppm lost after 3 samples, back after 10 s", &tsc_3ghz, 80000,
+	  3, 10 * NSEC_PER_SEC },
+};
+
+static void run_startup(struct unit *u, const struct startup_case *tc)
+{
+	struct sim s;
+	unsigned int i;
+	s64 t;
+
+	sim_init(&s, u, tc->ctr, &module_defaults, tc->freq_ppb, unit_seed());
+	s.bound_from_start = true;
+	for (i = 0; tc->samples && i < tc->samples; i++)
+		sim_poll(&s, POLL_NS, true);
+	if (tc->samples) {
+		ionclock_engine_lost(&s.e);
+		for (t = 0; t < tc->blind_ns; t += POLL_NS)
+			sim_poll(&s, POLL_NS, false);
+	}
+	sim_run(&s, 30 * NSEC_PER_SEC);
+	printf("# %s: %llu checks from the first read, worst truth - bound %lld ns, widest bound %llu ns\n",
+	       tc->name, (unsigned long long)s.bound_checks,
+	       (long long)s.worst_excess_ns,
+	       (unsigned long long)s.widest_bound_ns);
+	UNIT_EXPECT(u, s.bound_checks > 1000, "%s: %llu checks", tc->name,
+		    (unsigned long long)s.bound_checks);
+	UNIT_EXPECT(u, s.e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+		    tc->name, s.e.state);
+}
+
+static void test_startup_bound(struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(startup_cases); i++)
+		run_startup(u, &startup_cases[i]);
+}
+
+/*
+ * ---- a PHC frequency jump, as a PTP servo makes them: the bound covers
+ * the truth at every read, through the jump, while the fit catches up.
+ * drift_ppb is what the bound assumes the rate may move by unseen between
+ * two samples: a jump within it is covered from its first instant.
+ */
+struct jump_case {
+	const char *name;
+	const struct sim_counter *ctr;
+	s64 from_ppb;
+	s64 jump_ppb;
+	u32 drift_ppb;
+};
+
+static const struct jump_case jump_cases[] = {
+	{ "+100 ppm, tsc", &tsc_3ghz, 20000, 100000, 100000 },
+	{ "-100 ppm, tsc", &tsc_3ghz, 20000, -100000, 100000 },
+	{ "+100 ppm, monotonic_raw", &mono_raw, -40000, 100000, 100000 },
+	{ "+10 ppm within the default drift, tsc", &tsc_3ghz, 20000, 10000,
+	  15000 },
+	{ "+100 ppm beyond the default drift: flagged, tsc", &tsc_3ghz, 20000,
+	  100000, 15000 },
+	{ "-100 ppm beyond the default drift: flagged, monotonic_raw",
+	  &mono_raw, 20000, -100000, 15000 },
+};
+
+static void run_jump(struct unit *u, const struct jump_case *tc)
+{
+	struct ionclock_params params = module_defaults;
+	bool within = (u64)abs64(tc->jump_ppb) <= tc->drift_ppb;
+	unsigned int i;
+	struct sim s;
+
+	params.drift_ppb = tc->drift_ppb;
+	sim_init(&s, u, tc->ctr, &params, tc->from_ppb, unit_seed());
+	sim_run(&s, 20 * NSEC_PER_SEC);
+	UNIT_EXPECT(u, !s.flagged_publishes, "%s: %llu flagged before the jumps",
+		    tc->name, (unsigned long long)s.flagged_publishes);
+	s.bound_from_start = true;
+	s.flagged_ok = !within;
+	for (i = 0; i < 4; i++) {
+		/* Anywhere inside a poll period. */
+		sim_poll(&s, unit_range(&s.rng, 1, POLL_NS - 1), true);
+		sim_set_phc(&s, 0, s.freq_ppb + (i % 2 ? -tc->jump_ppb :
+						 tc->jump_ppb));
+		s.unseen = true;
+		sim_run(&s, 5 * NSEC_PER_SEC);
+	}
+	printf("# jump %s: %llu checks, worst truth - bound %lld ns, widest bound %llu ns; outside: %llu flagged, %llu before a sample showed it; %llu publishes flagged\n",
+	       tc->name, (unsigned long long)s.bound_checks,
+	       (long long)s.worst_excess_ns,
+	       (unsigned long long)s.widest_bound_ns,
+	       (unsigned long long)s.flagged_outside,
+	       (unsigned long long)s.unseen_outside,
+	       (unsigned long long)s.flagged_publishes);
+	UNIT_EXPECT(u, s.e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+		    tc->name, s.e.state);
+	/* Beyond drift_ppb the page must have said so. */
+	if (!within)
+		UNIT_EXPECT(u, s.flagged_publishes > 0, "%s: never flagged",
+			    tc->name);
+	else
+		UNIT_EXPECT(u, !s.flagged_publishes,
+			    "%s: flagged %llu times within the assumptions",
+			    tc->name, (unsigned long long)s.flagged_publishes);
+}
+
+static void test_jump_bound(struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(jump_cases); i++)
+		run_jump(u, &jump_cases[i]);
+}
+
+/*
+ * ---- the counter goes back (a TSC reset over suspend): the engine starts
+ * again from the first sample after it, the time stays forward and catches
+ * up with the PHC, which ran on meanwhile.
+ */
+static void run_counter_reset(struct unit *u, const struct sim_counter *ctr,
+			      bool sample_first)
+{
+	u64 before, steps, gen, rejected;
+	struct sim s;
+	u64 truth;
+
+	sim_init(&s, u, ctr, &module_defaults, 42000, unit_seed());
+	s.check_bound = true;
+	sim_run(&s, 20 * NSEC_PER_SEC);
+	before = published(&s, s.now);
+	truth = true_phc(&s, s.now);
+	steps = s.e.steps_detected;
+	gen = s.e.generation;
+	/* Suspended for 7 s; the counter resumes from nearly 0. */
+	s.now = ticks_from_ns(&s, 5 * NSEC_PER_MS);
+	s.c0 = s.now;
+	s.phc0 = truth + 7 * NSEC_PER_SEC;
+	s.last_read = before;
+	sim_disturbed(&s);
+	if (sample_first) {
+		sim_sample(&s, s.hw_ns);
+	} else {
+		/* A publish (a config change) before any sample. */
+		sim_publish(&s, s.now + ticks_from_ns(&s, 1000));
+		sim_sample(&s, s.hw_ns);
+	}
+	sim_publish(&s, s.now + ticks_from_ns(&s, s.hw_ns + 300));
+	rejected = s.e.samples_rejected;
+	sim_run(&s, 20 * NSEC_PER_SEC);
+	UNIT_EXPECT(u, s.e.generation != gen, "%s: generation unchanged",
+		    ctr->name);
+	UNIT_EXPECT(u, s.e.samples_rejected - rejected < 20,
+		    "%s: %llu of 200 samples rejected after the reset",
+		    ctr->name,
+		    (unsigned long long)(s.e.samples_rejected - rejected));
+	UNIT_EXPECT(u, s.e.steps_detected == steps,
+		    "%s: a counter reset counted as a PHC step", ctr->name);
+	UNIT_EXPECT(u, s.e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+		    ctr->name, s.e.state);
+	UNIT_EXPECT(u, abs64(error_at(&s, s.now)) < 10 * NSEC_PER_US,
+		    "%s: error %lld ns 20 s after the reset", ctr->name,
+		    (long long)error_at(&s, s.now));
+}
+
+static void test_counter_reset(struct unit *u)
+{
+	run_counter_reset(u, &tsc_3ghz, true);
+	run_counter_reset(u, &tsc_3ghz, false);
+	run_counter_reset(u, &mono_raw, true);
+}
+
 const struct unit_case unit_engine_cases[] = {
 	{ "engine: a new mapping starts where the old one stands",
 	  test_continuity },
@@ -798,5 +1022,10 @@ const struct unit_case unit_engine_cases[] = {
 	{ "engine: a forward step is applied at once, once confirmed", test_forward_step },
 	{ "engine: PHC reads that turn slower for good are taken again",
 	  test_slower_reads },
+	{ "engine: the bound holds from the first sample, and in early holdover",
+	  test_startup_bound },
+	{ "engine: the bound covers a PHC frequency jump", test_jump_bound },
+	{ "engine: a counter that goes back restarts the engine, time forward",
+	  test_counter_reset },
 	{ NULL, NULL },
 };

@@ -324,6 +324,90 @@ static void test_flags(struct unit *u)
 	page_free(p);
 }
 
+/*
+ * ---- a counter the kernel no longer vouches for (COUNTER_UNSYNCED):
+ * every reading goes through read(), which orders them across CPUs; the
+ * page's own time (here 7000, read() says 1000) is never used.
+ */
+static void test_unsynced_counter(struct unit *u)
+{
+	const u32 valid = IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
+	struct ionclock_page *p = page_new(IONCLOCK_COUNTER_MONOTONIC_RAW);
+	struct ionclock c = { .counter_id = p->counter_id, .page = p };
+	int64_t t = 0, earliest = 0, latest = 0;
+	struct timespec ts;
+	int fds[2], err;
+
+	if (pipe(fds))
+		abort();
+	c.fd = fds[0];
+	p->flags = valid | IONCLOCK_FLAG_COUNTER_UNSYNCED;
+	p->time_base_ns = 7000;
+	p->seq_count = 8;
+
+	pipe_reading(fds[1], 1000, 900, 1100, valid);
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == 0 && t == 1000, "now: %d, %lld", err,
+		    (long long)t);
+	pipe_reading(fds[1], 1000, 900, 1100, valid);
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == 0 && t == 1000 && earliest == 900 &&
+		    latest == 1100, "bounded: %d, %lld [%lld, %lld]", err,
+		    (long long)t, (long long)earliest, (long long)latest);
+	pipe_reading(fds[1], 1000, 900, 1100, valid);
+	err = ionclock_gettime(&c, IONCLOCK_TAI, &ts, NULL);
+	UNIT_EXPECT(u, err == 0 && ts.tv_sec == 0 && ts.tv_nsec == 1000,
+		    "gettime: %d, %lld", err, (long long)ts.tv_nsec);
+	/* Synced again: the page itself. */
+	p->flags = valid;
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == 0 && t >= 7000, "page: %d, %lld", err,
+		    (long long)t);
+	close(fds[1]);
+	close(fds[0]);
+	page_free(p);
+}
+
+/*
+ * ---- a time namespace's CLOCK_MONOTONIC_RAW offset is taken off the
+ * counter: the page, anchored on the kernel's MONOTONIC_RAW, reads the
+ * same time whatever the namespace adds.
+ */
+static void test_timens_offset(struct unit *u)
+{
+	struct ionclock_page *p = page_new(IONCLOCK_COUNTER_MONOTONIC_RAW);
+	struct ionclock c = { .fd = -1, .counter_id = p->counter_id, .page = p };
+	uint64_t off = 0, saved = ionclock_timens_raw_offset_ns;
+	int64_t t0, t1, t2;
+	int err;
+
+	p->flags = IONCLOCK_FLAG_VALID;
+	p->counter_base = raw_ns();
+	p->time_base_ns = PHC_OFFSET_NS;
+	p->time_mult = 1ULL << 32;
+	p->time_shift = 32;
+	err = ionclock_now(&c, &t0);
+	/*
+	 * As if this process's CLOCK_MONOTONIC_RAW ran 1000 s ahead of the
+	 * kernel's, on which the page is anchored.
+	 */
+	p->counter_base -= 1000 * NSEC_PER_SEC;
+	ionclock_timens_raw_offset_ns = 1000 * NSEC_PER_SEC;
+	err |= ionclock_now(&c, &t1);
+	ionclock_timens_raw_offset_ns = 0;
+	err |= ionclock_now(&c, &t2);
+	ionclock_timens_raw_offset_ns = saved;
+	UNIT_EXPECT(u, !err && t1 >= t0 && t1 - t0 < NSEC_PER_SEC / 10,
+		    "%d: %lld, in the namespace %lld", err, (long long)t0,
+		    (long long)t1);
+	/* Uncorrected, the reading would be 1000 s ahead. */
+	UNIT_EXPECT(u, t2 - t0 > 999 * NSEC_PER_SEC, "%lld", (long long)(t2 - t0));
+	/* This process's own file: no namespace, or one, parses. */
+	err = ionclock_timens_offset(&off);
+	UNIT_EXPECT(u, err == 0, "/proc/self/timens_offsets: %d", err);
+	page_free(p);
+}
+
 /* ---- the arithmetic: rate, shift, bound growth */
 
 static void test_arithmetic(struct unit *u)
@@ -508,6 +592,10 @@ const struct unit_case unit_read_cases[] = {
 	{ "read: readers racing a publisher never go back", test_race },
 	{ "read: a page stuck mid-update falls back to read()",
 	  test_fallback },
+	{ "read: an unsynced counter takes every reading through read()",
+	  test_unsynced_counter },
+	{ "read: a time namespace's MONOTONIC_RAW offset is taken off",
+	  test_timens_offset },
 	{ "read: no VALID is -EAGAIN, no BOUND_VALID is -ENODATA",
 	  test_flags },
 	{ "read: rate, shift and bound growth", test_arithmetic },

@@ -21,6 +21,7 @@ static const struct unit_case *const suites[] = {
 	unit_utc_cases,
 	unit_vdso_cases,
 	unit_order_cases,
+	unit_leap_cases,
 };
 
 int main(void)

@@ -269,12 +269,17 @@ find_fake() {
 
 fault_stage() {
 	fake=/sys/module/fakephc/parameters
-	check "load fakephc with two clocks of one name" \
-		insmod /modules/fakephc.ko clocks=2
+	# Off-rate from its first read on, for startup_test's first case.
+	check "load fakephc with two clocks of one name, 80 ppm fast" \
+		insmod /modules/fakephc.ko clocks=2 rate_ppb=80000
 	fake_ptp=$(find_fake)
 	check "fakephc registers a PHC" [ -n "$fake_ptp" ]
 	check "phc_ctl steers the fake PHC" \
 		phc_ctl "$fake_ptp" -- freq 0 adj 0.001 get
+	# The bound from the first read, the fake off-rate from the start;
+	# the test loads and unloads the module itself.
+	IONCLOCK_FAKE=$fake IONCLOCK_MODULE=/modules/ionclock.ko \
+		IONCLOCK_MODULE_ARGS="phc=$fake_ptp" suite startup startup_test
 	check "load on the fake PHC" load phc="$fake_ptp"
 	IONCLOCK_PHC=$fake_ptp IONCLOCK_FAKE=$fake suite fault fault_test
 	# Removed beside a twin of the same name: not followed to the twin.
@@ -381,6 +386,19 @@ if [ "$mode" = bound ]; then
 		load phc="$igb_ptp" max_slew_ppm=100000
 	suite bound_phc_manip phc_manip_test
 	check "unload" unload
+	# The same steering on the fake PHC, whose frequency changes are
+	# continuous: QEMU's igb also steps its time when the driver rewrites
+	# TIMINCA (by about uptime x the change: 5.5 ms for 100 ppm after 55 s
+	# of uptime, measured).  drift_ppb=100000 allows for the 100 ppm
+	# steps, so the checks right after them are judged too.
+	check "load fakephc" insmod /modules/fakephc.ko
+	fake_ptp=$(find_fake)
+	check "load on the fake PHC, max_slew_ppm=100000 drift_ppb=100000" \
+		load phc="$fake_ptp" max_slew_ppm=100000 drift_ppb=100000
+	IONCLOCK_PHC=$fake_ptp IONCLOCK_JUDGE_FREQ_STEP=1 \
+		suite bound_phc_manip_fake phc_manip_test
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
 	finish
 fi
 
@@ -480,6 +498,10 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 suite abi abi_test
 suite monotonic monotonic_test
 suite unique unique_test
+# Destructive for the clock, so after the readers: the TSC stops being
+# the clocksource and comes back.
+suite clocksource clocksource_test
+suite timens_tsc timens_test
 # Not a test: the cost of each way of reading the time, for the record.
 ionclockctl bench
 check "ionclockctl status reports tracking" \
@@ -629,6 +651,7 @@ check "put the igb PHC back on the system clock" phc_ctl "$igb_ptp" set
 check "load with counter=monotonic_raw, phc=<index>" \
 	load phc="$igb_index" counter=monotonic_raw
 suite monotonic_raw monotonic_test
+suite timens timens_test
 ionclockctl bench
 check "unload" unload
 

@@ -29,7 +29,13 @@
  * showed it (UNRELIABLE).  A rate that slides there slowly, over more than
  * two fit windows (about 3 s at the default poll), is followed until it
  * crosses the limit.  In both states the bound grows with the drift rate
- * from the last sample trusted.
+ * and the rate's uncertainty from the last sample trusted (ERROR BOUND).
+ *
+ * A counter that goes back (a TSC reset over suspend or hibernation) is
+ * taken as a new start: the engine refits from the first sample after it,
+ * keeps its trusted rate, and the time goes on from where it stood, or
+ * from the PHC's time if that is later.  Readers that read the counter
+ * between the reset and the next update see the time stand still.
  *
  * FINDING AND MAPPING THE PAGE
  *
@@ -50,7 +56,9 @@
  *   3. copies the fields it needs and reads the counter named by
  *      @counter_id: for IONCLOCK_COUNTER_TSC, "lfence; rdtsc" (or rdtscp),
  *      so the counter is not read before the fields; for
- *      IONCLOCK_COUNTER_MONOTONIC_RAW, clock_gettime(CLOCK_MONOTONIC_RAW);
+ *      IONCLOCK_COUNTER_MONOTONIC_RAW, clock_gettime(CLOCK_MONOTONIC_RAW)
+ *      as the kernel has it: inside a time namespace, minus the
+ *      namespace's monotonic offset (/proc/self/timens_offsets);
  *   4. issues a read barrier and re-reads @seq_count; if it differs from the
  *      value of step 1, retries from step 1;
  *   5. outside the loop, computes
@@ -60,7 +68,8 @@
  *
  *      where the product is a 128-bit unsigned product of two 64-bit values.
  *
- * A reader that finds IONCLOCK_FLAG_VALID clear has no time to report.
+ * A reader that finds IONCLOCK_FLAG_VALID clear has no time to report; one
+ * that finds IONCLOCK_FLAG_COUNTER_UNSYNCED set uses read() instead.
  *
  * The counter read must be ordered after the field reads (step 3): a counter
  * read that floats above the first sequence read could pair a counter from
@@ -74,13 +83,39 @@
  *
  * ERROR BOUND
  *
- * The page carries an estimate of the maximum error of the published time,
- * as the sum of its components at counter_base plus a term growing with the
- * time since counter_base (see the fields).  It is a bound under these
- * assumptions: the PHC's own error against its reference is at most
+ * The page carries the maximum error of the published time, as the sum of
+ * its components at counter_base plus a term growing with the time since
+ * counter_base (see the fields).  It is a bound, not a statistic, under
+ * these assumptions: the PHC's own error against its reference is at most
  * @error_upstream_ns, the PHC read is bracketed by the two counter reads
- * around it, and the counter's frequency does not wander by more than the
- * stated drift rate between samples.
+ * around it, and the rate between counter and PHC does not move by more
+ * than drift_ppb (struct ionclock_config) between two samples unseen: the
+ * counter's wander and the PTP servo's frequency steps together.
+ *
+ * It holds from the first published sample.  The rate the time runs on
+ * may be off the PHC's: until two samples have measured it, by up to
+ * max_freq_ppb; from then on by the fit's own worst-case slope error,
+ * from the samples' brackets (or residuals, where larger).  Before any
+ * rate is trusted the time runs on the counter's nominal rate, so the
+ * uncertainty is how far the first samples put the PHC from it.  That
+ * uncertainty times the age of the last trusted sample is in
+ * @error_bound_ns, and it is part of @error_growth_frac32, so a PHC lost
+ * at any point (HOLDOVER) leaves a bound that grows at the rate the time
+ * may really be missing by, plus drift_ppb.  When the newest samples'
+ * slope refutes the window's (the PHC's rate stepped), the uncertainty
+ * widens at once to what the newest samples say.
+ *
+ * IONCLOCK_FLAG_BOUND_DEGRADED says the assumptions failed: a sample found
+ * the PHC outside the bound published for its moment, or the rate moving
+ * by more than drift_ppb; it stays until a sample is inside again and the
+ * fit has caught up.  Between the change and the first sample that shows
+ * it (one poll period) nothing can know: a servo that steps the PHC's
+ * frequency by F ppb needs drift_ppb >= F * 1000 for the bound to cover
+ * that too.  PHC steps are outside the assumptions until seen: they are
+ * flagged, then covered by @error_slew_ns.
+ *
+ * With a PHC on UTC (phc_timescale) and no TAI - UTC offset known, the
+ * page's time is UTC under TAI's name: IONCLOCK_FLAG_BOUND_VALID is clear.
  *
  * All multi-byte fields are in the CPU's native byte order.
  */
@@ -118,6 +153,19 @@ struct ionclock_page {
 #define IONCLOCK_FLAG_BOUND_VALID	(1u << 3) /* error fields are filled */
 #define IONCLOCK_FLAG_TAI_OFFSET_VALID	(1u << 4) /* @tai_utc_offset_s is known */
 #define IONCLOCK_FLAG_LEAP_VALID	(1u << 5) /* leap fields are filled */
+/*
+ * A sample found the PHC outside the bound published for its moment, or
+ * its rate moving by more than drift_ppb between samples: the bound's
+ * assumptions do not hold until the fit has caught up (see ERROR BOUND).
+ */
+#define IONCLOCK_FLAG_BOUND_DEGRADED	(1u << 6)
+/*
+ * The kernel no longer uses the TSC for its own time (the clocksource
+ * watchdog found it unstable, or the clocksource was changed): page
+ * reads on different CPUs may disagree.  read() stays ordered; the
+ * library takes every reading through it while this is set.
+ */
+#define IONCLOCK_FLAG_COUNTER_UNSYNCED	(1u << 7)
 	__u32 state;
 #define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
 #define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
@@ -139,13 +187,14 @@ struct ionclock_page {
 
 	/*
 	 * Error bound at counter_base, in ns, and its components: the read
-	 * bracket of the best PHC sample, the estimator's residual, the offset
-	 * still being slewed away, and the PHC's own error against its
-	 * reference as set by the PTP servo's owner.  The bound at a later
-	 * counter value adds (elapsed_ns * error_growth_frac32) >> 32.
+	 * bracket of the newest PHC sample, the estimator's residual, the
+	 * offset still being slewed away, and the PHC's own error against its
+	 * reference as set by the PTP servo's owner; the rest of it is the
+	 * drift and rate-uncertainty terms (see ERROR BOUND).  The bound at a
+	 * later counter value adds (elapsed_ns * error_growth_frac32) >> 32.
 	 */
 	__u64 error_bound_ns;
-	__u64 error_growth_frac32;	/* drift rate, ns per ns << 32 */
+	__u64 error_growth_frac32;	/* drift + rate + slew, ns/ns << 32 */
 	__u64 error_bracket_ns;
 	__u64 error_residual_ns;
 	__u64 error_slew_ns;
@@ -255,8 +304,9 @@ struct ionclock_reading {
  *	Backward steps are always slewed.
  * @max_freq_ppb: a PHC further than this from the counter's nominal rate
  *	is implausible and not followed, 1000 .. 100000000 ppb
- * @drift_ppb: the counter's assumed drift for the error bound,
- *	0 .. 1000000 ppb
+ * @drift_ppb: how far the rate between counter and PHC may move between
+ *	two samples, for the error bound: the counter's drift plus the PTP
+ *	servo's frequency steps (see ERROR BOUND), 0 .. 1000000 ppb
  * @upstream_error_ns: the PHC's own error against its reference, as the
  *	PTP servo's owner reports it, 0 .. 10^12 ns; added to the bound
  * @smear_window_s: length of the UTC smear, 0 (none) .. 172800 s
@@ -323,7 +373,9 @@ struct ionclock_leap {
  * @reserved: must be 0
  *
  * Setting needs CAP_SYS_TIME; the kernel checks everything above and
- * refuses a table that has already expired.
+ * refuses a table that has already expired (-ESTALE).  A table that would
+ * put smeared UTC behind where it stands, as one loaded in the middle of a
+ * smear can, is refused with -EBUSY: load it once the smear is over.
  */
 struct ionclock_leap_table {
 	__u32 flags;

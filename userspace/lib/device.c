@@ -41,6 +41,72 @@ static int ionclock_check_page(const struct ionclock_page *p)
 	}
 }
 
+uint64_t ionclock_timens_raw_offset_ns;
+
+/*
+ * The monotonic offset of this process's time namespace, which the kernel
+ * adds to CLOCK_MONOTONIC and CLOCK_MONOTONIC_RAW for it alone.  It can
+ * only be written before a process enters the namespace, so it holds for
+ * the namespace's life.  No file (a kernel without time namespaces, or
+ * /proc not mounted in a container): 0.  Reads the file with plain
+ * system calls, no stdio: the drop-in may get here from inside malloc().
+ */
+/* A decimal integer at *@p, optionally signed; advances *@p past it. */
+static int ionclock_parse_ll(const char **p, long long *v)
+{
+	const char *s = *p;
+	int neg = 0, digits = 0;
+	long long n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (n > (9223372036854775807LL - 9) / 10)
+			return -EPROTO;
+		n = n * 10 + (*s - '0');
+	}
+	if (!digits)
+		return -EPROTO;
+	*v = neg ? -n : n;
+	*p = s;
+	return 0;
+}
+
+int ionclock_timens_offset(uint64_t *raw_ns)
+{
+	const char *line, *p;
+	long long sec, nsec;
+	char buf[256];
+	long n;
+	int fd;
+
+	*raw_ns = 0;
+	/* Raw system calls: no thread cancellation point (see below). */
+	fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets",
+		     O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* "monotonic <s> <ns>" (or clock id 1 in the oldest format) */
+	for (line = buf; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (strncmp(line, "monotonic ", 10) && strncmp(line, "1 ", 2))
+			continue;
+		p = strchr(line, ' ');
+		if (ionclock_parse_ll(&p, &sec) || ionclock_parse_ll(&p, &nsec))
+			return -EPROTO;
+		*raw_ns = (uint64_t)(sec * 1000000000LL + nsec);
+		return 0;
+	}
+	return 0;
+}
+
 /*
  * Whether sysfs names character device @rdev an ionclock device: its
  * /sys/dev/char/<major>:<minor> link ends in misc/ionclock<N>.  1 yes, 0 no,
@@ -135,6 +201,11 @@ int ionclock_init(struct ionclock *c, const char *path)
 		goto err_page;
 	c->counter_id = c->page->counter_id;
 	c->max_bound_ns = 0;
+	if (c->counter_id == IONCLOCK_COUNTER_MONOTONIC_RAW) {
+		err = ionclock_timens_offset(&ionclock_timens_raw_offset_ns);
+		if (err)
+			goto err_page;
+	}
 	return 0;
 
 err_page:

@@ -72,6 +72,14 @@ struct ionclock_snap {
 	struct ionclock_snap_leap leap;
 };
 
+/*
+ * What this process's time namespace adds to CLOCK_MONOTONIC_RAW, ns
+ * (/proc/self/timens_offsets): the page's MONOTONIC_RAW counter is the
+ * kernel's, so readers take it off.  Set by ionclock_init().
+ */
+IONCLOCK_HIDDEN extern uint64_t ionclock_timens_raw_offset_ns;
+IONCLOCK_HIDDEN int ionclock_timens_offset(uint64_t *raw_ns);
+
 IONCLOCK_HIDDEN int ionclock_page_snap(const struct ionclock_page *p,
 				       uint8_t counter_id,
 				       struct ionclock_snap *s);

@@ -49,14 +49,17 @@ static inline uint64_t ionclock_counter_read(uint8_t counter_id)
 	(void)counter_id;	/* ionclock_open() refused the TSC */
 #endif
 	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* The kernel's CLOCK_MONOTONIC_RAW, not this time namespace's. */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec -
+	       ionclock_timens_raw_offset_ns;
 }
 
 /* What a snapshot copies besides the mapping: constants at each call site. */
 enum { SNAP_BOUND = 1, SNAP_LEAP = 2, SNAP_STATUS = 4 };
 
 /*
- * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES.
+ * Returns -EBUSY when the page never held still for IONCLOCK_READ_TRIES,
+ * -EXDEV when its counter must not be read here; callers then read().
  * @what says which fields beyond the mapping to copy; it is a constant at
  * each call site, so each read copies no more than it uses.  So is
  * @counter_id, see below.
@@ -103,8 +106,15 @@ int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
 		s->counter = ionclock_counter_read(counter_id);
 		/* pairs with smp_mb() in ionclock_page_publish() */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (IONCLOCK_READ_ONCE(p->seq_count) == seq)
-			return 0;
+		if (IONCLOCK_READ_ONCE(p->seq_count) != seq)
+			continue;
+		/*
+		 * A counter the kernel no longer vouches for across CPUs:
+		 * read() orders every reading, so take them all through it.
+		 */
+		if (s->flags & IONCLOCK_FLAG_COUNTER_UNSYNCED)
+			return -EXDEV;
+		return 0;
 	}
 	return -EBUSY;
 }
