@@ -285,8 +285,14 @@ static bool monotonic_mode(const char *v)
 /* Whether the drop-in answers @which itself rather than pass it through. */
 static bool interposes(enum clk which, int realtime, bool monotonic_tai)
 {
-	return (which != CLK_REALTIME || realtime != REALTIME_OFF) &&
-	       (which != CLK_MONOTONIC || monotonic_tai);
+	switch (which) {
+	case CLK_REALTIME:
+		return realtime != REALTIME_OFF;
+	case CLK_MONOTONIC:
+		return monotonic_tai;
+	default:
+		return true;
+	}
 }
 
 static void read_env(void)
