@@ -5,7 +5,8 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit (and preload-host) | kunit | install |
-#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | style
+#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | feed |
+#            style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
