@@ -7,6 +7,8 @@
 #                        on the host (no VM)
 #   make check-ops       the alert rules and dashboard against the exporter,
 #                        and the drop-in failing closed (host, no VM)
+#   make check-feed-host ionclockctl feed against a fake and a real ptp4l
+#                        on the host (network namespaces; no device)
 #   make check-kunit     the time core's KUnit suite on UML
 #   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest
@@ -25,7 +27,8 @@
 #                        (reload_test) on both kernels, FAULT_SOAK_SECONDS
 #                        (600) each
 #   make install         module (modules_install + depmod), library, header,
-#                        pkg-config file, ionclockctl, man pages, udev rule
+#                        pkg-config file, ionclockctl, man pages, udev rule,
+#                        systemd unit ionclock-feed.service
 #   make uninstall       the same, removed
 #   make dkms-install    register the module with DKMS and install it for KVER
 #   make clean
@@ -76,6 +79,9 @@ check-debug:
 check-fuzz:
 	selftests/check.sh fuzz
 
+check-feed-host:
+	selftests/check.sh feed
+
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
 	selftests/vm/demo-plot.sh build/vm-$(KERNEL)/console.log build/demo
@@ -105,11 +111,14 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ionclock
+BINDIR ?= $(PREFIX)/bin
 # The alert rules and the dashboard, for Prometheus's rule_files and
 # Grafana's import.
 DATADIR ?= $(PREFIX)/share/ionclock
-# Where udev reads rules: not under PREFIX, which udev would never look in.
+# Where udev reads rules and systemd units: not under PREFIX, which they
+# would never look in.
 UDEVDIR ?= /lib/udev
+SYSTEMDUNITDIR ?= /lib/systemd/system
 # updates/ takes precedence over the kernel's own modules in depmod's search.
 INSTALL_MOD_DIR ?= updates
 # The release KERNELDIR was built for, which modules_install installs under.
@@ -132,7 +141,8 @@ install-userspace: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) \
 		IONCLOCK_VERSION=$(IONCLOCK_VERSION)
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(DOCDIR)/modprobe.d
+		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(DOCDIR)/modprobe.d \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 644 man/libionclock.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/ionclockctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 packaging/udev/99-ionclock.rules \
@@ -144,6 +154,10 @@ install-userspace: userspace
 		$(DESTDIR)$(DATADIR)/prometheus/
 	install -m 644 packaging/grafana/ionclock-dashboard.json \
 		$(DESTDIR)$(DATADIR)/grafana/
+	sed 's|/usr/local/bin/ionclockctl|$(BINDIR)/ionclockctl|g' \
+		packaging/systemd/ionclock-feed.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/kmod/ionclock.ko*
@@ -152,7 +166,8 @@ uninstall:
 	$(MAKE) -C userspace uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man3/libionclock.3 \
 		$(DESTDIR)$(MANDIR)/man8/ionclockctl.8 \
-		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules
+		$(DESTDIR)$(UDEVDIR)/rules.d/99-ionclock.rules \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ionclock-feed.service
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # The tree DKMS builds from: just what the module needs.
@@ -178,7 +193,7 @@ clean:
 		build/demo
 
 .PHONY: all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
-	check-bound check-debug check-fuzz demo \
+	check-bound check-debug check-feed-host check-fuzz demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall

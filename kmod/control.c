@@ -228,7 +228,7 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	t = memdup_user(arg, sizeof(*t));
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	err = ionclock_leaps_validate(t, ktime_get_real_seconds());
+	err = ionclock_leaps_validate(t);
 	if (err) {
 		kfree(t);
 		return err;
@@ -262,4 +262,73 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	pr_info("%s: leap table loaded: %u entries, TAI-UTC %d s, expires %llu\n",
 		idev->devname, count, offset_s, expiry_s);
 	return 0;
+}
+
+/* The page's TAI time now: 0, or -EAGAIN while the device has none yet. */
+static int tai_now(struct ionclock_dev *idev, u64 *tai_ns)
+{
+	if (!idev->engine.published)
+		return -EAGAIN;
+	*tai_ns = ionclock_mapping_eval(&idev->engine.map,
+					ionclock_counter_read());
+	return 0;
+}
+
+long ionclock_ioctl_set_upstream(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_upstream u;
+	struct ionclock_engine *e = &idev->engine;
+	u64 now;
+	int err;
+
+	if (!capable(CAP_SYS_TIME))
+		return -EPERM;
+	if (copy_from_user(&u, arg, sizeof(u)))
+		return -EFAULT;
+	err = ionclock_upstream_validate(&u);
+	if (err)
+		return err;
+	mutex_lock(&idev->lock);
+	err = tai_now(idev, &now);
+	if (!err) {
+		bool was_fed = idev->upstream.fed;
+		u64 changes = idev->upstream.gm_changes;
+
+		ionclock_upstream_apply(&idev->upstream, &u, now,
+					idev->smear_window_s);
+		e->upstream_fed = idev->upstream.fed;
+		e->upstream_reported_ns = idev->upstream.reported_ns;
+		e->upstream_measured_tai_ns = idev->upstream.measured_tai_ns;
+		ionclock_page_publish(idev);
+		if (!was_fed && idev->upstream.fed)
+			pr_info("%s: upstream fed from the PTP domain\n",
+				idev->devname);
+		else if (idev->upstream.gm_changes != changes)
+			pr_info("%s: grandmaster changed to %8phN\n",
+				idev->devname, u.gm_identity);
+		else if (!idev->upstream.fed)
+			pr_info("%s: upstream feed cleared: upstream_error_ns again\n",
+				idev->devname);
+	}
+	mutex_unlock(&idev->lock);
+	return err;
+}
+
+long ionclock_ioctl_get_upstream(struct ionclock_dev *idev, void __user *arg)
+{
+	struct ionclock_upstream u;
+	u64 now;
+	int err;
+
+	mutex_lock(&idev->lock);
+	err = idev->upstream.fed ? tai_now(idev, &now) : -ENODATA;
+	if (!err) {
+		u = idev->upstream.last;
+		u.age_ns = now > idev->upstream.measured_tai_ns ?
+			   now - idev->upstream.measured_tai_ns : 0;
+	}
+	mutex_unlock(&idev->lock);
+	if (err)
+		return err;
+	return copy_to_user(arg, &u, sizeof(u)) ? -EFAULT : 0;
 }

@@ -98,6 +98,10 @@ static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ionclock_ioctl_set_leaps(idev, (void __user *)arg);
 	case IONCLOCK_IOC_NEXT_ID:
 		return ionclock_ioctl_next_id(idev, (void __user *)arg);
+	case IONCLOCK_IOC_SET_UPSTREAM:
+		return ionclock_ioctl_set_upstream(idev, (void __user *)arg);
+	case IONCLOCK_IOC_GET_UPSTREAM:
+		return ionclock_ioctl_get_upstream(idev, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

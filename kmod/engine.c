@@ -584,6 +584,24 @@ static bool following(const struct ionclock_engine *e)
 	return e->state == IONCLOCK_ENGINE_TRACKING && e->n >= IONCLOCK_MIN_FIT;
 }
 
+/*
+ * The upstream term at TAI @tai_ns: the static upstream_error_ns, or, once
+ * a feed has reported, the larger of that floor and the reported error
+ * grown by drift_ppb since it was measured.
+ */
+static u64 upstream_term(const struct ionclock_engine *e, u64 tai_ns)
+{
+	u64 aged;
+
+	if (!e->upstream_fed)
+		return e->params.upstream_ns;
+	aged = e->upstream_reported_ns;
+	if (tai_ns > e->upstream_measured_tai_ns)
+		aged += ionclock_mul_div(tai_ns - e->upstream_measured_tai_ns,
+					 e->params.drift_ppb, NSEC_PER_SEC_U);
+	return aged > e->params.upstream_ns ? aged : e->params.upstream_ns;
+}
+
 void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			     struct ionclock_bound *b)
 {
@@ -674,7 +692,7 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	b->bracket_ns = e->bracket_ns;
 	b->residual_ns = e->residual_ns;
 	b->slew_ns = abs_s64(off);
-	b->upstream_ns = e->params.upstream_ns;
+	b->upstream_ns = upstream_term(e, p);
 	b->rate_ns = ionclock_mul_div(age_ns, unc_ppb, NSEC_PER_SEC_U);
 	/*
 	 * Up to the anchor the time may stand that far ahead (see above).
@@ -691,6 +709,9 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 							       NSEC_PER_SEC_U))));
 	growth_ppb = e->params.drift_ppb + unc_ppb +
 		     ionclock_mul_div(abs_s64(slew), NSEC_PER_SEC_U, FRAC40);
+	/* The fed term keeps ageing between publications too. */
+	if (e->upstream_fed)
+		growth_ppb += e->params.drift_ppb;
 	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,
 					    NSEC_PER_SEC_U);
 	e->bound = *b;

@@ -186,6 +186,14 @@ struct ionclock_engine {
 	u64 samples_taken;
 	u64 samples_rejected;
 	u64 steps_detected;
+
+	/*
+	 * The upstream error a feed reported, and the TAI time it was
+	 * measured at: the bound ages it from there (see the uapi header).
+	 */
+	bool upstream_fed;
+	u64 upstream_reported_ns;
+	u64 upstream_measured_tai_ns;
 };
 
 void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "leap.h"
+#include "upstream.h"
 
 #define IONCLOCK_MAX_DEVICES	8
 /* Failed samples in a row that put a device in holdover. */
@@ -62,7 +63,9 @@ struct ionclock_phc {
  * @poll_ms: sampling period (under @lock)
  * @smear_window_s: UTC smear length published in the page (under @lock)
  * @leaps: the loaded leap table, or NULL (under @lock)
- * @kernel_tai_offset_s: CLOCK_TAI - CLOCK_REALTIME at attach, 0 if unset
+ * @kernel_tai_offset_s: CLOCK_TAI - CLOCK_REALTIME at the last sample, 0
+ *	if unset
+ * @upstream: what the PTP feed last said (under @lock)
  * @last_good: when the last good sample was taken (jiffies)
  * @last_reattach: when re-attaching was last tried (jiffies)
  * @failed_in_row: samples that failed since the last good one
@@ -87,6 +90,7 @@ struct ionclock_dev {
 	u32 smear_window_s;
 	struct ionclock_leap_table *leaps;
 	s32 kernel_tai_offset_s;
+	struct ionclock_upstream_state upstream;
 	unsigned long last_good;
 	unsigned long last_reattach;
 	unsigned int failed_in_row;
@@ -179,6 +183,8 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_set_config(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_get_leaps(struct ionclock_dev *idev, void __user *arg);
 long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg);
+long ionclock_ioctl_set_upstream(struct ionclock_dev *idev, void __user *arg);
+long ionclock_ioctl_get_upstream(struct ionclock_dev *idev, void __user *arg);
 
 /* ids.c */
 long ionclock_ioctl_next_id(struct ionclock_dev *idev, void __user *arg);

@@ -20,8 +20,11 @@
 #define SECS_PER_DAY	86400ULL
 #define NSEC_PER_SEC_S	1000000000LL
 
-int ionclock_leaps_validate(const struct ionclock_leap_table *t,
-			    u64 now_utc_s)
+/*
+ * A table past its expiry is accepted: its leaps up to then are still
+ * right, and utc_source.c uses it last, flagged.
+ */
+int ionclock_leaps_validate(const struct ionclock_leap_table *t)
 {
 	u32 i;
 
@@ -50,8 +53,6 @@ int ionclock_leaps_validate(const struct ionclock_leap_table *t,
 	if (t->expiry_utc_s <= t->leaps[t->count - 1].utc_s ||
 	    t->expiry_utc_s > IONCLOCK_LEAP_LAST_UTC_S)
 		return -ERANGE;
-	if (t->expiry_utc_s <= now_utc_s)
-		return -ESTALE;
 	return 0;
 }
 
@@ -163,20 +164,4 @@ void ionclock_page_fill_timescale(struct ionclock_page *p, bool phc_on_utc)
 {
 	if (phc_on_utc && !(p->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID))
 		p->flags &= ~IONCLOCK_FLAG_BOUND_VALID;
-}
-
-void ionclock_page_fill_leap(struct ionclock_page *p,
-			     const struct ionclock_leap_state *st,
-			     u32 smear_window_s)
-{
-	p->tai_utc_offset_s = st->tai_utc_offset_s;
-	p->next_leap_delta_s = st->delta_s;
-	p->next_leap_tai_s = st->leap_tai_s;
-	p->leap_expiry_tai_s = st->expiry_tai_s;
-	p->smear_window_s = smear_window_s;
-	p->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID;
-	if (st->valid)
-		p->flags |= IONCLOCK_FLAG_LEAP_VALID;
-	else
-		p->flags &= ~IONCLOCK_FLAG_LEAP_VALID;
 }

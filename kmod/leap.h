@@ -10,7 +10,6 @@
 #include "engine.h"
 
 struct ionclock_leap_table;
-struct ionclock_page;
 
 /* 1972-01-01, where TAI - UTC starts at 10 s, and 2200-01-01 (sanity). */
 #define IONCLOCK_LEAP_FIRST_UTC_S	63072000ULL
@@ -32,8 +31,7 @@ struct ionclock_leap_state {
 	bool valid;
 };
 
-int ionclock_leaps_validate(const struct ionclock_leap_table *t,
-			    u64 now_utc_s);
+int ionclock_leaps_validate(const struct ionclock_leap_table *t);
 void ionclock_leaps_at(const struct ionclock_leap_table *t, u64 tai_s,
 		       u32 smear_window_s, struct ionclock_leap_state *st);
 s32 ionclock_leaps_offset_at_utc(const struct ionclock_leap_table *t,
@@ -43,8 +41,5 @@ int ionclock_leaps_may_replace(const struct ionclock_leap_table *old,
 			       const struct ionclock_leap_table *new,
 			       u64 now_ns, u32 window_s);
 void ionclock_page_fill_timescale(struct ionclock_page *p, bool phc_on_utc);
-void ionclock_page_fill_leap(struct ionclock_page *p,
-			     const struct ionclock_leap_state *st,
-			     u32 smear_window_s);
 
 #endif /* IONCLOCK_LEAP_H */

@@ -122,17 +122,6 @@ static int check_params(void)
 	return 0;
 }
 
-static void ionclock_set_tai_offset(struct ionclock_page *p)
-{
-	s64 diff = ktime_get_clocktai_ns() - ktime_get_real_ns();
-	s32 off = (s32)div_s64(diff + NSEC_PER_SEC / 2, NSEC_PER_SEC);
-
-	p->tai_utc_offset_s = off;
-	/* 0 means nobody set it (adjtimex ADJ_TAI), not that TAI == UTC. */
-	if (off)
-		p->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID;
-}
-
 /* A device attached to its PHC, not yet visible to anyone. */
 static struct ionclock_dev *ionclock_create(int id, const char *spec)
 {
@@ -160,7 +149,6 @@ static struct ionclock_dev *ionclock_create(int id, const char *spec)
 	err = ionclock_page_alloc(idev);
 	if (err)
 		goto err_page;
-	ionclock_set_tai_offset(idev->vpage);
 	err = ionclock_phc_attach(&idev->phc, spec);
 	if (err)
 		goto err_phc;

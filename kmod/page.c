@@ -11,11 +11,15 @@
 #include <linux/stddef.h>
 
 #include "ionclock.h"
+#include "utc_source.h"
 
 static_assert(sizeof(struct ionclock_page) <= IONCLOCK_PAGE_SIZE);
 static_assert(IONCLOCK_PAGE_SIZE == PAGE_SIZE);
 static_assert(offsetof(struct ionclock_page, seq_count) == 16);
 static_assert(offsetof(struct ionclock_page, counter_base) == 32);
+static_assert(offsetof(struct ionclock_page, upstream_measured_tai_ns) == 192);
+static_assert(sizeof(struct ionclock_page) == 304);
+static_assert(sizeof(struct ionclock_upstream) == 120);
 
 int ionclock_page_alloc(struct ionclock_dev *idev)
 {
@@ -42,6 +46,28 @@ void ionclock_page_free(struct ionclock_dev *idev)
 	idev->vpage = NULL;
 }
 
+/* Where TAI - UTC comes from at @tai_ns, and what the page says of it. */
+static void fill_utc(struct ionclock_dev *idev, struct ionclock_page *p,
+		     u64 tai_ns)
+{
+	struct ionclock_utc_inputs in = {
+		.tai_s = div_u64(tai_ns, NSEC_PER_SEC),
+		.smear_window_s = idev->smear_window_s,
+		.table = idev->leaps,
+		.kernel = idev->kernel_tai_offset_s != 0,
+		.kernel_offset_s = idev->kernel_tai_offset_s,
+		.ptp_window_s = idev->smear_window_s,
+	};
+	struct ionclock_utc_choice c;
+
+	in.ptp = ionclock_upstream_utc_usable(&idev->upstream, tai_ns);
+	if (in.ptp)
+		ionclock_upstream_leap_at(&idev->upstream, in.tai_s,
+					  &in.ptp_state, &in.ptp_window_s);
+	ionclock_utc_choose(&in, &c);
+	ionclock_page_fill_utc(p, &c);
+}
+
 /*
  * Publish the engine's next mapping.  The mapping is anchored shortly after
  * a counter value read once the sequence count has gone odd, so a reader
@@ -66,18 +92,10 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	now = ionclock_engine_anchor(e, ionclock_counter_read());
 	ionclock_engine_publish(e, now, &b);
 	ionclock_page_fill(p, e, &b, idev->phc.gone);
-	if (idev->leaps) {
-		struct ionclock_leap_state st;
-
-		ionclock_leaps_at(idev->leaps,
-				  div_u64(e->map.time_base_ns, NSEC_PER_SEC),
-				  idev->smear_window_s, &st);
-		ionclock_page_fill_leap(p, &st, idev->smear_window_s);
-	} else {
-		p->smear_window_s = idev->smear_window_s;
-	}
+	fill_utc(idev, p, e->map.time_base_ns);
 	ionclock_page_fill_timescale(p, ionclock_phc_timescale ==
 				     IONCLOCK_TIMESCALE_UTC);
+	ionclock_page_fill_upstream(p, &idev->upstream, e->map.time_base_ns);
 
 	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
 	WRITE_ONCE(p->seq_count, p->seq_count + 1);

@@ -9,6 +9,7 @@
 #include <linux/math64.h>
 #include <linux/ratelimit.h>
 #include <linux/time64.h>
+#include <linux/timekeeping.h>
 
 #include "ionclock.h"
 
@@ -42,9 +43,22 @@ static void report_state(struct ionclock_dev *idev)
 }
 
 /*
+ * CLOCK_TAI - CLOCK_REALTIME, as phc2sys -a or chrony set it; 0 means
+ * nobody set it (adjtimex ADJ_TAI), not that TAI == UTC.  Taken at every
+ * sample: it may be set, or change at a leap, after the module loaded.
+ */
+static s32 kernel_tai_offset_s(void)
+{
+	s64 diff = ktime_get_clocktai_ns() - ktime_get_real_ns();
+
+	return (s32)div_s64(diff + NSEC_PER_SEC / 2, NSEC_PER_SEC);
+}
+
+/*
  * TAI - UTC at the UTC time a PHC on UTC reads: from the leap table as of
  * that moment (the page's offset stays the pre-leap one through the
- * smear), else the kernel's offset the page was given at attach.
+ * smear), else the offset the page publishes from its best source, else
+ * the kernel's (before the first publish).
  */
 static s32 utc_phc_offset_s(struct ionclock_dev *idev, u64 phc_ns)
 {
@@ -52,7 +66,9 @@ static s32 utc_phc_offset_s(struct ionclock_dev *idev, u64 phc_ns)
 		return ionclock_leaps_offset_at_utc(idev->leaps,
 						    div_u64(phc_ns,
 							    NSEC_PER_SEC));
-	return idev->vpage->tai_utc_offset_s;
+	if (idev->vpage->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
+		return idev->vpage->tai_utc_offset_s;
+	return idev->kernel_tai_offset_s;
 }
 
 static void ionclock_sample_work(struct work_struct *work)
@@ -80,6 +96,7 @@ static void ionclock_sample_work(struct work_struct *work)
 			pr_info("%s: %s is back as ptp%d\n", idev->devname,
 				idev->phc.name, idev->phc.index);
 	}
+	idev->kernel_tai_offset_s = kernel_tai_offset_s();
 	err = idev->phc.gone ? -ENODEV :
 	      ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);
 	if (!err) {

@@ -5,7 +5,8 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit (and preload-host) | kunit | install |
-#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | style
+#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | feed |
+#            style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
@@ -133,6 +134,8 @@ all)
 	run_script ops selftests/ops_test.sh
 	# The drop-in's IONCLOCK_PRELOAD_MAX_BOUND_NS with no device.
 	run_script preload-closed selftests/preload_closed_test.sh
+	# ionclockctl feed against a fake and a real ptp4l (no device).
+	run_script feed selftests/feed_test.sh
 	run_script kunit selftests/kunit/run-kunit.sh
 	run_vm 6.1
 	run_vm 6.12
@@ -179,6 +182,10 @@ metrics)
 ops)
 	run_script ops selftests/ops_test.sh
 	run_script preload-closed selftests/preload_closed_test.sh
+	;;
+feed)
+	make -s userspace || exit 1
+	run_script feed selftests/feed_test.sh
 	;;
 style)
 	run_style

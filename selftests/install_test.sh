@@ -206,6 +206,25 @@ check "udev rule mode 644" mode_is 644 "$rule"
 check "udev rule makes /dev/ionclock* 0444" \
 	grep -Eq '^SUBSYSTEM=="misc", KERNEL=="ionclock\[0-9\]\*", MODE="0444"$' \
 	"$rule"
+unit=$dest/lib/systemd/system/ionclock-feed.service
+check "systemd unit ionclock-feed.service mode 644" mode_is 644 "$unit"
+check "the unit runs the installed ionclockctl's feed" \
+	grep -qx 'ExecStart=/usr/bin/ionclockctl feed --interval 1' "$unit"
+check "the unit is ordered after ptp4l.service and wants it" \
+	sh -c "grep -qx 'After=ptp4l.service' '$unit' && grep -qx 'Wants=ptp4l.service' '$unit'"
+check "the unit has CAP_SYS_TIME and only it, as no root user" \
+	sh -c "grep -qx 'AmbientCapabilities=CAP_SYS_TIME' '$unit' &&
+	       grep -qx 'CapabilityBoundingSet=CAP_SYS_TIME' '$unit' &&
+	       grep -qx 'DynamicUser=yes' '$unit' && grep -qx 'NoNewPrivileges=yes' '$unit' &&
+	       ! grep -q '^User=root' '$unit'"
+if command -v systemd-analyze >/dev/null; then
+	# verify resolves ExecStart on this machine: check the installed one.
+	sed "s|/usr/bin/ionclockctl|$u/bin/ionclockctl|" "$unit" >"$out/ionclock-feed.service"
+	check "systemd-analyze verify finds nothing wrong in the unit" \
+		sh -c "! systemd-analyze verify '$out/ionclock-feed.service' 2>&1 | grep -v 'man ionclockctl' | grep ."
+else
+	skip "systemd-analyze verify" "no systemd-analyze"
+fi
 example=$u/share/doc/ionclock/modprobe.d/ionclock.conf
 check "modprobe.d example in share/doc, mode 644" mode_is 644 "$example"
 check "modprobe.d example sets phc=" \

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -197,6 +198,88 @@ static inline void test_reader_stop(struct test_reader *r)
 	atomic_store(&r->stop, true);
 	pthread_join(r->thread, NULL);
 	r->running = false;
+}
+
+/*
+ * Leap tests (control_test, upstream_test): step the PHC with phc_ctl, and
+ * read the three clocks across a leap.
+ */
+static inline int set_smear(int fd, uint32_t window)
+{
+	struct ionclock_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.set = IONCLOCK_CONFIG_SMEAR_WINDOW;
+	cfg.smear_window_s = window;
+	return ioctl(fd, IONCLOCK_IOC_SET_CONFIG, &cfg);
+}
+
+static inline int phc_set(uint64_t tai_s)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "phc_ctl -q %s set %llu >/dev/null",
+		 test_phc_dev(), (unsigned long long)tai_s);
+	return system(cmd);
+}
+
+struct leap_watch {
+	long reads;
+	long tai_back, utc_back, strict_back;
+	long strict_60;		/* reads labelled 23:59:60 */
+	int64_t missing_sec;	/* a UTC second that must never be seen */
+	long saw_missing;
+};
+
+static inline int64_t ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/*
+ * Read all three clocks until TAI reaches @tai_s: TAI and smeared UTC must
+ * never go back; strict UTC must be ordered by (second, leap flag, ns).
+ */
+static inline int run_until(struct ionclock *c, uint64_t tai_s, int limit_s,
+		     struct leap_watch *w)
+{
+	int64_t end = test_mono_ns() + limit_s * 1000000000LL;
+	struct timespec tai, utc, strict, pstrict = { 0 };
+	int64_t ptai = 0, putc = 0;
+	int flag, pflag = 0;
+
+	while (test_mono_ns() < end) {
+		if (ionclock_gettime(c, IONCLOCK_TAI, &tai, NULL) ||
+		    ionclock_gettime(c, IONCLOCK_UTC, &utc, NULL) ||
+		    ionclock_gettime(c, IONCLOCK_UTC_STRICT, &strict, &flag))
+			return -1;
+		w->reads++;
+		w->tai_back += ts_ns(&tai) < ptai;
+		w->utc_back += ts_ns(&utc) < putc;
+		if (strict.tv_sec < pstrict.tv_sec ||
+		    (strict.tv_sec == pstrict.tv_sec &&
+		     (flag < pflag || (flag == pflag &&
+				       strict.tv_nsec < pstrict.tv_nsec))))
+			w->strict_back++;
+		w->strict_60 += flag;
+		w->saw_missing += strict.tv_sec == w->missing_sec;
+		ptai = ts_ns(&tai);
+		putc = ts_ns(&utc);
+		pstrict = strict;
+		pflag = flag;
+		if ((uint64_t)tai.tv_sec >= tai_s)
+			return 0;
+	}
+	return -1;
+}
+
+static inline int64_t utc_minus_tai_s(struct ionclock *c)
+{
+	struct timespec tai, utc;
+
+	ionclock_gettime(c, IONCLOCK_TAI, &tai, NULL);
+	ionclock_gettime(c, IONCLOCK_UTC, &utc, NULL);
+	return (ts_ns(&utc) - ts_ns(&tai) - 500000000LL) / 1000000000LL;
 }
 
 #endif /* IONCLOCK_TEST_H */

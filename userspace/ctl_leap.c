@@ -99,17 +99,22 @@ static int leap_from_file(struct ctl *ctl, const char *path, bool load)
 {
 	struct ionclock_leap_table *t = calloc(1, sizeof(*t));
 	char why[160], date[32];
+	bool expired;
 	int ret = 0;
 
 	if (!t) {
 		fail(path, strerror(ENOMEM));
 		return 1;
 	}
-	if (leapfile_read(path, (uint64_t)time(NULL), t, why, sizeof(why))) {
+	if (leapfile_read(path, (uint64_t)time(NULL), t, &expired, why,
+			  sizeof(why))) {
 		fail(path, why);
 		free(t);
 		return 1;
 	}
+	/* Not an error: the kernel uses it last, and flags it. */
+	if (expired)
+		fail(path, why);
 	if (load && ioctl(ionclock_fd(ctl->c), IONCLOCK_IOC_SET_LEAPS, t)) {
 		fail(ctl->dev, errno == EPERM ?
 		     "loading a leap table needs CAP_SYS_TIME" :
@@ -123,6 +128,7 @@ static int leap_from_file(struct ctl *ctl, const char *path, bool load)
 		       t->leaps[t->count - 1].tai_utc_offset_s);
 		printf("leap_file_expiry_utc_s %" PRIu64 " %s\n",
 		       (uint64_t)t->expiry_utc_s, date);
+		printf("leap_file_expired %s\n", expired ? "yes" : "no");
 		printf("leap_file_%s yes\n", load ? "loaded" : "valid");
 	}
 	free(t);

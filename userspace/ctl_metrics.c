@@ -203,6 +203,48 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 		sample(f, dev, "ionclock_tai_utc_offset_seconds", NULL, "%d",
 		       pg->tai_utc_offset_s);
 	}
+	family(f, "ionclock_utc_source", "gauge",
+	       "1 for where TAI - UTC comes from now, 0 for the others.");
+	for (i = 0; i < IONCLOCK_UTC_SOURCES; i++) {
+		snprintf(extra, sizeof(extra), ",source=\"%s\"",
+			 utc_source_name(i));
+		sample(f, dev, "ionclock_utc_source", extra, "%d",
+		       pg->utc_source == i);
+	}
+	if (pg->utc_sources)
+		family(f, "ionclock_utc_source_disagrees", "gauge",
+		       "1 for each UTC source available whose TAI - UTC or leap differs from the one in use.");
+	for (i = IONCLOCK_UTC_SOURCE_PTP; i < IONCLOCK_UTC_SOURCES; i++) {
+		if (!(pg->utc_sources & (1u << i)))
+			continue;
+		snprintf(extra, sizeof(extra), ",source=\"%s\"",
+			 utc_source_name(i));
+		sample(f, dev, "ionclock_utc_source_disagrees", extra, "%d",
+		       !!(pg->utc_disagree & (1u << i)));
+	}
+	family(f, "ionclock_upstream_fed", "gauge",
+	       "1 while a PTP feed's state is in the bound, 0 for the static upstream_error_ns.");
+	sample(f, dev, "ionclock_upstream_fed", NULL, "%d",
+	       !!(pg->flags & IONCLOCK_FLAG_UPSTREAM_FED));
+	if (pg->flags & IONCLOCK_FLAG_UPSTREAM_FED) {
+		family(f, "ionclock_upstream_stale", "gauge",
+		       "1 once the feed's time-to-live has passed with no update.");
+		sample(f, dev, "ionclock_upstream_stale", NULL, "%d",
+		       !!(pg->flags & IONCLOCK_FLAG_UPSTREAM_STALE));
+		family(f, "ionclock_upstream_port_state", "gauge",
+		       "ptp4l's IEEE 1588 portState as last fed (9 slave, 6 master).");
+		sample(f, dev, "ionclock_upstream_port_state", NULL, "%u",
+		       pg->upstream_port_state);
+		family(f, "ionclock_upstream_master_offset_seconds", "gauge",
+		       "ptp4l's offset from its master as last fed.");
+		sample(f, dev, "ionclock_upstream_master_offset_seconds", NULL,
+		       "%.9f", seconds(pg->upstream_master_offset_ns));
+	}
+	counter(f, dev, "ionclock_upstream_updates_total",
+		"Upstream states a feed handed in.", pg->upstream_updates);
+	counter(f, dev, "ionclock_upstream_gm_changes_total",
+		"Changes of grandmaster between fed states.",
+		pg->upstream_gm_changes);
 	if (pg->flags & IONCLOCK_FLAG_LEAP_VALID) {
 		/* Prometheus timestamps are Unix time: UTC seconds. */
 		family(f, "ionclock_leap_table_expiry_timestamp_seconds",

@@ -29,56 +29,6 @@ static void on_signal(int sig)
 	watch_stop = 1;
 }
 
-/*
- * Seconds with up to three decimals ("2", "0.5", "0.25") into ms.
- * Returns 0, or 2 after saying whether @s is malformed or out of range.
- */
-int parse_interval(const char *ctx, const char *s, uint64_t *ms)
-{
-	uint64_t whole = 0, frac = 0, scale = 100;
-	const char *p = s;
-	char msg[160];
-	bool big = false;
-
-	if (*p < '0' || *p > '9')
-		goto malformed;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > WATCH_MAX_MS) {
-			big = true;
-			whole = WATCH_MAX_MS;
-		}
-	}
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			goto malformed;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (!scale)
-				goto malformed;	/* finer than a millisecond */
-			frac += (uint64_t)(*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*p)
-		goto malformed;
-	*ms = whole * 1000 + frac;
-	if (big || *ms < WATCH_MIN_MS || *ms > WATCH_MAX_MS) {
-		snprintf(msg, sizeof(msg),
-			 "interval '%s' out of range 0.01..%d seconds", s,
-			 WATCH_MAX_MS / 1000);
-		fail(ctx, msg);
-		return 2;
-	}
-	return 0;
-malformed:
-	snprintf(msg, sizeof(msg),
-		 "'%s' is not a number of seconds (interval, e.g. 1 or 0.5)",
-		 s);
-	fail(ctx, msg);
-	return 2;
-}
-
 int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
 		  uint64_t *count)
 {
@@ -88,7 +38,8 @@ int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
 		fail(name, "takes at most an interval and a count");
 		return 2;
 	}
-	if (argc > 0 && parse_interval(name, argv[0], ms))
+	if (argc > 0 && parse_seconds(name, "interval", argv[0], WATCH_MIN_MS,
+				      WATCH_MAX_MS, ms))
 		return 2;
 	if (argc > 1)
 		return parse_u64(name, "count", argv[1], 1, WATCH_MAX_COUNT,
@@ -132,9 +83,14 @@ static int watch_line(struct ctl *ctl, void *arg)
 		printf(" system_clock_offset_ns -");
 	else
 		printf(" system_clock_offset_ns %" PRId64, off);
-	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64 "\n",
+	printf(" phc_freq_ppb %" PRId64 " generation %u steps %" PRIu64,
 	       (int64_t)pg.phc_freq_ppb, pg.generation,
 	       (uint64_t)pg.steps_detected);
+	printf(" upstream %s upstream_ns %" PRIu64 " utc_source %s%s\n",
+	       !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
+	       pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed",
+	       (uint64_t)pg.error_upstream_ns, utc_source_name(pg.utc_source),
+	       pg.flags & IONCLOCK_FLAG_UTC_DISAGREE ? " utc_disagree yes" : "");
 	if (fflush(stdout)) {
 		fail("stdout", strerror(errno));
 		return 1;

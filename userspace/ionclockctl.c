@@ -88,6 +88,12 @@ static const struct command commands[] = {
 	{ "record", " file [interval [count]]",
 	  "watch's values as CSV rows into file (- for stdout)",
 	  true, check_record, cmd_record },
+	{ "feed", " [--socket path] [--interval s] [--ttl s] [--asymmetry-ns n|--asymmetry-pct p] [--domain n] [--once|--dry-run]",
+	  "feed ptp4l's state into the bound and UTC every interval (CAP_SYS_TIME)",
+	  true, check_feed, cmd_feed },
+	{ "upstream", " [clear]",
+	  "the upstream state last fed, or forget it (CAP_SYS_TIME)",
+	  true, check_upstream, cmd_upstream },
 	{ "bench", " [rounds]",
 	  "time every way of reading the clock here, ns per call and ratios",
 	  true, check_bench, cmd_bench },
@@ -158,6 +164,57 @@ int parse_u64(const char *ctx, const char *what, const char *s,
 	return 0;
 }
 
+/*
+ * Seconds with up to three decimals ("2", "0.5", "0.25") into ms.
+ * Returns 0, or 2 after saying whether @s is malformed or out of range.
+ */
+int parse_seconds(const char *ctx, const char *what, const char *s,
+		  uint64_t min_ms, uint64_t max_ms, uint64_t *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 100;
+	const char *p = s;
+	char msg[160];
+	bool big = false;
+
+	if (*p < '0' || *p > '9')
+		goto malformed;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > max_ms) {
+			big = true;
+			whole = max_ms;
+		}
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			goto malformed;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (!scale)
+				goto malformed;	/* finer than a millisecond */
+			frac += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p)
+		goto malformed;
+	*ms = whole * 1000 + frac;
+	if (big || *ms < min_ms || *ms > max_ms) {
+		snprintf(msg, sizeof(msg),
+			 "%s '%s' out of range %g..%g seconds", what, s,
+			 (double)min_ms / 1000, (double)max_ms / 1000);
+		fail(ctx, msg);
+		return 2;
+	}
+	return 0;
+malformed:
+	snprintf(msg, sizeof(msg),
+		 "'%s' is not a number of seconds (%s, e.g. 1 or 0.5)",
+		 s, what);
+	fail(ctx, msg);
+	return 2;
+}
+
 static unsigned long count_arg(int argc, char **argv)
 {
 	uint64_t v = 1;
@@ -200,6 +257,32 @@ const char *state_name(uint32_t state)
 	if (state < ARRAY_SIZE(names))
 		return names[state];
 	return "unknown";
+}
+
+const char *utc_source_name(uint32_t source)
+{
+	static const char *const names[IONCLOCK_UTC_SOURCES] = {
+		[IONCLOCK_UTC_SOURCE_NONE] = "none",
+		[IONCLOCK_UTC_SOURCE_PTP] = "ptp",
+		[IONCLOCK_UTC_SOURCE_LEAP_FILE] = "leap_file",
+		[IONCLOCK_UTC_SOURCE_KERNEL] = "kernel",
+		[IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE] = "expired_leap_file",
+	};
+
+	return source < IONCLOCK_UTC_SOURCES ? names[source] : "unknown";
+}
+
+/* The sources named by the bits of @mask, comma-separated, or "-". */
+static void print_sources(const char *key, uint32_t mask)
+{
+	uint32_t s;
+	int n = 0;
+
+	printf("%s ", key);
+	for (s = 0; s < IONCLOCK_UTC_SOURCES; s++)
+		if (mask & (1u << s))
+			printf("%s%s", n++ ? "," : "", utc_source_name(s));
+	printf("%s\n", n ? "" : "-");
 }
 
 static const char *counter_name(uint32_t id)
@@ -383,6 +466,14 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
 	else
 		print_str("tai_utc_offset_s", "");
+	print_str("utc_source", utc_source_name(pg.utc_source));
+	print_sources("utc_sources", pg.utc_sources);
+	print_sources("utc_disagree", pg.utc_disagree);
+	print_str("leaps_expired",
+		  pg.flags & IONCLOCK_FLAG_LEAPS_EXPIRED ? "yes" : "no");
+	print_str("upstream", !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
+		  pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed");
+	printf("error_upstream_ns %" PRIu64 "\n", (uint64_t)pg.error_upstream_ns);
 
 	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
 	if (err && err != -EAGAIN && err != -ENODATA) {
@@ -508,6 +599,18 @@ static int parse_commands(int argc, char **argv, struct invocation *inv,
 	return 0;
 }
 
+/* leap check and feed --dry-run look at files and ptp4l only. */
+static bool needs_device(const struct invocation *inv)
+{
+	if (!inv->cmd->needs_device)
+		return false;
+	if (!strcmp(inv->cmd->name, "leap"))
+		return strcmp(inv->argv[0], "check");
+	if (!strcmp(inv->cmd->name, "feed"))
+		return !feed_is_dry_run(inv->argc, inv->argv);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct invocation inv[MAX_COMMANDS];
@@ -545,9 +648,7 @@ int main(int argc, char **argv)
 	}
 
 	for (i = 0; i < ninv && !ret; i++) {
-		if (inv[i].cmd->needs_device &&
-		    !(inv[i].argc && !strcmp(inv[i].argv[0], "check")) &&
-		    !ctl.c) {
+		if (needs_device(&inv[i]) && !ctl.c) {
 			err = ionclock_open(ctl.dev, &ctl.c);
 			if (err) {
 				fail(ctl.dev, ionclock_strerror(err));

@@ -3,6 +3,7 @@
 #ifndef IONCLOCKCTL_H
 #define IONCLOCKCTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/ionclock.h>
 
@@ -22,6 +23,9 @@ void fail(const char *context, const char *reason);
 /* 0, or 2 after saying whether @s is malformed or out of [lo, hi]. */
 int parse_u64(const char *ctx, const char *what, const char *s, uint64_t lo,
 	      uint64_t hi, uint64_t *out);
+/* Seconds with up to three decimals into ms in [min_ms, max_ms]; 0 or 2. */
+int parse_seconds(const char *ctx, const char *what, const char *s,
+		  uint64_t min_ms, uint64_t max_ms, uint64_t *ms);
 /* A consistent copy of the page (0 or -EBUSY). */
 int page_copy(const struct ionclock_page *p, struct ionclock_page *out);
 /* The device's info and a page copy: 0, or 1 after saying why not. */
@@ -29,6 +33,8 @@ int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
 		    struct ionclock_page *pg);
 /* "tracking", "holdover", ... */
 const char *state_name(uint32_t state);
+/* "ptp", "leap_file", "kernel", "expired_leap_file", "none" */
+const char *utc_source_name(uint32_t source);
 /* ionclock minus the attached PHC, on TAI: 0, -ENODEV (none) or -errno. */
 int phc_offset(struct ionclock *c, const struct ionclock_info *info,
 	       const struct ionclock_page *pg, int64_t *off);
@@ -51,8 +57,6 @@ int cmd_config(struct ctl *ctl, int argc, char **argv);
 /* ctl_watch.c */
 int check_watch(const char *name, int argc, char **argv);
 int cmd_watch(struct ctl *ctl, int argc, char **argv);
-/* Seconds with up to 3 decimals into ms, 0.01 .. 3600 s: 0, or 2 after saying why. */
-int parse_interval(const char *ctx, const char *s, uint64_t *ms);
 /* [interval [count]] as watch takes them: 0, or 2 after saying why. */
 int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
 		  uint64_t *count);
@@ -74,6 +78,14 @@ int cmd_waitsync(struct ctl *ctl, int argc, char **argv);
 /* ctl_metrics.c */
 int check_prometheus(const char *name, int argc, char **argv);
 int cmd_prometheus(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_feed.c */
+int check_feed(const char *name, int argc, char **argv);
+int cmd_feed(struct ctl *ctl, int argc, char **argv);
+/* feed --dry-run talks to ptp4l only: no device. */
+bool feed_is_dry_run(int argc, char **argv);
+int check_upstream(const char *name, int argc, char **argv);
+int cmd_upstream(struct ctl *ctl, int argc, char **argv);
 
 /* ctl_bench.c */
 int check_bench(const char *name, int argc, char **argv);

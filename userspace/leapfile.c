@@ -4,8 +4,9 @@
  * expiry line "#@ <NTP seconds>", a last-update line "#$ <NTP seconds>" and
  * a hash line "#h <five 32-bit hex words>": the SHA-1 of the digits of the
  * "#$" and "#@" values and of every data line's two numbers, concatenated
- * without white space.  A file is used only if it parses, its hash matches
- * and it has not expired; the kernel checks the table again.
+ * without white space.  A file is used only if it parses and its hash
+ * matches; an expired one is still used, said to be expired (the kernel
+ * then takes it as its last source of UTC); the kernel checks it again.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -69,7 +70,8 @@ static void utc_date(uint64_t utc_s, char *buf, size_t len)
 }
 
 int leapfile_read(const char *path, uint64_t now_utc_s,
-		  struct ionclock_leap_table *t, char *why, size_t whylen)
+		  struct ionclock_leap_table *t, bool *expired, char *why,
+		  size_t whylen)
 {
 	char line[512], digits[32], data[64 * IONCLOCK_MAX_LEAPS];
 	char updated[32] = "", expires[32] = "", date[32];
@@ -163,11 +165,11 @@ int leapfile_read(const char *path, uint64_t now_utc_s,
 			return -EINVAL;
 		}
 	}
-	if (t->expiry_utc_s <= now_utc_s) {
+	*expired = t->expiry_utc_s <= now_utc_s;
+	if (*expired) {
 		utc_date(t->expiry_utc_s, date, sizeof(date));
-		say(why, whylen, "expired on %s: install a current tzdata or IERS file",
+		say(why, whylen, "expired on %s: its leaps are known only up to then (a current tzdata or IERS file is better)",
 		    date);
-		return -ESTALE;
 	}
 	return 0;
 

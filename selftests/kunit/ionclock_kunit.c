@@ -20,6 +20,8 @@
 
 #include "engine.h"
 #include "leap.h"
+#include "upstream.h"
+#include "utc_source.h"
 
 /* 2023-11-14 in TAI ns: PHC times near today's. */
 #define PHC_START_NS	1700000000000000000ULL
@@ -885,35 +887,31 @@ enum leap_change {
 struct validate_case {
 	const char *name;
 	enum leap_change change;
-	u64 now_utc_s;
 	int expect;
 };
 
 static const struct validate_case validate_cases[] = {
-	{ "good: leap-seconds.list, 28 entries", LEAP_AS_IS, NOW_UTC, 0 },
-	{ "good: a +1 and a -1 leap ahead", LEAP_FUTURE, NOW_UTC, 0 },
-	{ "good: 64 entries, the most", LEAP_FULL, NOW_UTC, 0 },
-	{ "good: only the 1972 base", LEAP_ONE, NOW_UTC, 0 },
-	{ "unsorted: 2012 and 2015 swapped", LEAP_UNSORTED, NOW_UTC, -EINVAL },
-	{ "two entries on one day", LEAP_SAME_DAY, NOW_UTC, -EINVAL },
-	{ "2 s step in 2017", LEAP_TWO_S, NOW_UTC, -EINVAL },
-	{ "0 s step in 2017", LEAP_ZERO_S, NOW_UTC, -EINVAL },
-	{ "not midnight: 2017-01-01 00:00:01", LEAP_NOT_MIDNIGHT, NOW_UTC,
+	{ "good: leap-seconds.list, 28 entries, expired 2026-06-28 (flagged by utc_source.c)",
+	  LEAP_AS_IS, 0 },
+	{ "good: a +1 and a -1 leap ahead", LEAP_FUTURE, 0 },
+	{ "good: 64 entries, the most", LEAP_FULL, 0 },
+	{ "good: only the 1972 base", LEAP_ONE, 0 },
+	{ "unsorted: 2012 and 2015 swapped", LEAP_UNSORTED, -EINVAL },
+	{ "two entries on one day", LEAP_SAME_DAY, -EINVAL },
+	{ "2 s step in 2017", LEAP_TWO_S, -EINVAL },
+	{ "0 s step in 2017", LEAP_ZERO_S, -EINVAL },
+	{ "not midnight: 2017-01-01 00:00:01", LEAP_NOT_MIDNIGHT,
 	  -ERANGE },
-	{ "before 1972", LEAP_BEFORE_1972, NOW_UTC, -ERANGE },
-	{ "after 2200", LEAP_AFTER_2200, NOW_UTC, -ERANGE },
-	{ "negative TAI - UTC", LEAP_NEGATIVE, NOW_UTC, -ERANGE },
-	{ "expiry before the last leap", LEAP_EXPIRY_BEFORE_LAST, NOW_UTC,
+	{ "before 1972", LEAP_BEFORE_1972, -ERANGE },
+	{ "after 2200", LEAP_AFTER_2200, -ERANGE },
+	{ "negative TAI - UTC", LEAP_NEGATIVE, -ERANGE },
+	{ "expiry before the last leap", LEAP_EXPIRY_BEFORE_LAST,
 	  -ERANGE },
-	{ "expired: loaded after 2026-06-28", LEAP_AS_IS, REAL_EXPIRY_UTC + 1,
-	  -ESTALE },
-	{ "expired: loaded at the expiry second", LEAP_AS_IS, REAL_EXPIRY_UTC,
-	  -ESTALE },
-	{ "count 0", LEAP_COUNT_0, NOW_UTC, -EINVAL },
-	{ "count 65", LEAP_COUNT_65, NOW_UTC, -EINVAL },
-	{ "flags set", LEAP_FLAGS, NOW_UTC, -EINVAL },
-	{ "table reserved word set", LEAP_RESERVED, NOW_UTC, -EINVAL },
-	{ "entry reserved word set", LEAP_ENTRY_RESERVED, NOW_UTC, -EINVAL },
+	{ "count 0", LEAP_COUNT_0, -EINVAL },
+	{ "count 65", LEAP_COUNT_65, -EINVAL },
+	{ "flags set", LEAP_FLAGS, -EINVAL },
+	{ "table reserved word set", LEAP_RESERVED, -EINVAL },
+	{ "entry reserved word set", LEAP_ENTRY_RESERVED, -EINVAL },
 };
 
 IONCLOCK_CASES(validate, validate_cases);
@@ -1002,7 +1000,7 @@ static void ionclock_leap_validate_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
 	leaps_fill(t, LEAPS_REAL);
 	leaps_change(t, c->change);
-	KUNIT_EXPECT_EQ(test, ionclock_leaps_validate(t, c->now_utc_s),
+	KUNIT_EXPECT_EQ(test, ionclock_leaps_validate(t),
 			c->expect);
 }
 
@@ -1072,6 +1070,21 @@ static const struct leaps_at_case leaps_at_cases[] = {
 
 IONCLOCK_CASES(leaps_at, leaps_at_cases);
 
+/* What the page says with a table as the UTC source (utc_source.c). */
+static void fill_from_table(struct ionclock_page *page,
+			    const struct ionclock_leap_state *st, u32 window_s)
+{
+	struct ionclock_utc_choice c = {
+		.source = st->valid ? IONCLOCK_UTC_SOURCE_LEAP_FILE :
+				      IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE,
+		.st = *st,
+		.window_s = window_s,
+	};
+
+	c.sources = 1u << c.source;
+	ionclock_page_fill_utc(page, &c);
+}
+
 static void ionclock_leaps_at_test(struct kunit *test)
 {
 	const struct leaps_at_case *c = test->param_value;
@@ -1084,7 +1097,7 @@ static void ionclock_leaps_at_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
 	leaps_fill(t, c->table);
-	KUNIT_ASSERT_EQ(test, ionclock_leaps_validate(t, NOW_UTC), 0);
+	KUNIT_ASSERT_EQ(test, ionclock_leaps_validate(t), 0);
 
 	memset(&st, 0xa5, sizeof(st));
 	ionclock_leaps_at(t, c->tai_s, c->window_s, &st);
@@ -1096,14 +1109,15 @@ static void ionclock_leaps_at_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.valid, c->valid);
 
 	/* And the page says the same. */
-	ionclock_page_fill_leap(page, &st, c->window_s);
+	fill_from_table(page, &st, c->window_s);
 	KUNIT_EXPECT_EQ(test, page->tai_utc_offset_s, c->offset_s);
 	KUNIT_EXPECT_EQ(test, page->next_leap_delta_s, c->delta_s);
 	KUNIT_EXPECT_EQ(test, page->next_leap_tai_s, c->leap_tai_s);
 	KUNIT_EXPECT_EQ(test, page->smear_window_s, c->window_s);
 	KUNIT_EXPECT_EQ(test, page->flags,
 			IONCLOCK_FLAG_TAI_OFFSET_VALID |
-			(c->valid ? IONCLOCK_FLAG_LEAP_VALID : 0));
+			(c->valid ? IONCLOCK_FLAG_LEAP_VALID :
+				    IONCLOCK_FLAG_LEAPS_EXPIRED));
 }
 
 /*
@@ -1157,7 +1171,8 @@ static const struct page_case page_cases[] = {
 	  F_VALID | F_BOUND | F_TAI | F_LEAP, IONCLOCK_STATE_TRACKING },
 	{ "holdover with an expired leap table", IONCLOCK_ENGINE_HOLDOVER,
 	  true, true, 0, F_TAI | F_LEAP, FILL_LEAPS_EXPIRED,
-	  F_VALID | F_BOUND | F_GONE | F_TAI, IONCLOCK_STATE_HOLDOVER },
+	  F_VALID | F_BOUND | F_GONE | F_TAI | IONCLOCK_FLAG_LEAPS_EXPIRED,
+	  IONCLOCK_STATE_HOLDOVER },
 };
 
 IONCLOCK_CASES(page, page_cases);
@@ -1199,7 +1214,7 @@ static void ionclock_page_fill_test(struct kunit *test)
 			.valid = c->leaps == FILL_LEAPS_VALID,
 		};
 
-		ionclock_page_fill_leap(page, &st, SMEAR_S);
+		fill_from_table(page, &st, SMEAR_S);
 	}
 	KUNIT_EXPECT_EQ(test, page->flags, c->flags);
 	KUNIT_EXPECT_EQ(test, page->state, c->page_state);
@@ -1340,8 +1355,128 @@ static struct kunit_suite ionclock_page_suite = {
 	.test_cases = ionclock_page_cases,
 };
 
+/*
+ * Where TAI - UTC comes from (utc_source.c), with the PTP domain's fields
+ * going through upstream.c as a feed's would: the order of the sources,
+ * a leap the domain announces, and disagreements reported.
+ */
+enum table_use { NO_TABLE, TABLE_REAL, TABLE_FUTURE };
+
+#define PTP_UTC		(IONCLOCK_UPSTREAM_PTP_TIMESCALE |		\
+			 IONCLOCK_UPSTREAM_UTC_OFFSET_VALID)
+#define NOON_BEFORE_PLUS	(PLUS_TAI - HALF_SMEAR_S - 1)
+#define NOON_DAY_BEFORE		(NOON_BEFORE_PLUS - 86400)
+#define BIT_SRC(x)		(1u << IONCLOCK_UTC_SOURCE_##x)
+
+struct utc_case {
+	const char *name;
+	enum table_use table;
+	u32 ptp_flags;		/* 0: no feed */
+	s32 ptp_offset_s;
+	s32 kernel_offset_s;	/* 0: not set */
+	u64 tai_s;
+	u32 source;
+	u32 disagree;
+	u64 leap_tai_s;
+};
+
+static const struct utc_case utc_cases[] = {
+	{ "tzdata's expired table alone: used, flagged", TABLE_REAL, 0, 0, 0,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE, 0, 0 },
+	{ "the kernel's offset before an expired table", TABLE_REAL, 0, 0, 37,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_KERNEL, 0, 0 },
+	{ "the kernel at 36, an expired table at 37: reported", TABLE_REAL, 0,
+	  0, 36, NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_KERNEL,
+	  BIT_SRC(EXPIRED_LEAP_FILE), 0 },
+	{ "a current table before the kernel", TABLE_FUTURE, 0, 0, 37,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_LEAP_FILE, 0, PLUS_TAI },
+	{ "the domain first; its leap61 is the table's", TABLE_FUTURE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP61, 37, 37, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_PTP, 0, PLUS_TAI },
+	{ "the domain's leap61 a day early: the table disagrees", TABLE_FUTURE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP61, 37, 0, NOON_DAY_BEFORE,
+	  IONCLOCK_UTC_SOURCE_PTP, BIT_SRC(LEAP_FILE), PLUS_TAI - 86400 },
+	{ "the domain at 36, the table at 37: reported", TABLE_FUTURE,
+	  PTP_UTC, 36, 0, NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_PTP,
+	  BIT_SRC(LEAP_FILE), 0 },
+	{ "an ARB timescale is no source of UTC", TABLE_FUTURE,
+	  IONCLOCK_UPSTREAM_UTC_OFFSET_VALID | IONCLOCK_UPSTREAM_LEAP61, 37, 0,
+	  NOON_BEFORE_PLUS, IONCLOCK_UTC_SOURCE_LEAP_FILE, 0, PLUS_TAI },
+	{ "an invalid currentUtcOffset is no source", NO_TABLE,
+	  IONCLOCK_UPSTREAM_PTP_TIMESCALE, 37, 37, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_KERNEL, 0, 0 },
+	{ "the domain alone announces a leap59", NO_TABLE,
+	  PTP_UTC | IONCLOCK_UPSTREAM_LEAP59, 37, 0, NOON_BEFORE_PLUS,
+	  IONCLOCK_UTC_SOURCE_PTP, 0, PLUS_TAI - 2 },
+};
+
+IONCLOCK_CASES(utc, utc_cases);
+
+static void ionclock_utc_source_test(struct kunit *test)
+{
+	const struct utc_case *c = test->param_value;
+	struct ionclock_upstream_state *st;
+	struct ionclock_leap_table *t;
+	struct ionclock_utc_inputs in = {
+		.tai_s = c->tai_s, .smear_window_s = SMEAR_S,
+		.ptp_window_s = SMEAR_S,
+	};
+	struct ionclock_utc_choice ch;
+	struct ionclock_page *page;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, st);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
+	if (c->table != NO_TABLE) {
+		leaps_fill(t, c->table == TABLE_REAL ? LEAPS_REAL : LEAPS_FUTURE);
+		KUNIT_ASSERT_EQ(test, ionclock_leaps_validate(t), 0);
+		in.table = t;
+	}
+	if (c->ptp_flags) {
+		struct ionclock_upstream u = {
+			.flags = c->ptp_flags, .port_state = IONCLOCK_PORT_SLAVE,
+			.ttl_ns = 5 * NSEC_PER_SEC, .utc_offset_s = c->ptp_offset_s,
+		};
+
+		KUNIT_ASSERT_EQ(test, ionclock_upstream_validate(&u), 0);
+		ionclock_upstream_apply(st, &u, (c->tai_s - 1) * NSEC_PER_SEC,
+					SMEAR_S);
+		in.ptp = ionclock_upstream_utc_usable(st, c->tai_s * NSEC_PER_SEC);
+		if (in.ptp)
+			ionclock_upstream_leap_at(st, c->tai_s, &in.ptp_state,
+						  &in.ptp_window_s);
+	}
+	in.kernel = c->kernel_offset_s != 0;
+	in.kernel_offset_s = c->kernel_offset_s;
+	ionclock_utc_choose(&in, &ch);
+	ionclock_page_fill_utc(page, &ch);
+
+	KUNIT_EXPECT_EQ(test, page->utc_source, c->source);
+	KUNIT_EXPECT_EQ(test, page->utc_disagree, c->disagree);
+	KUNIT_EXPECT_EQ(test, page->next_leap_tai_s, c->leap_tai_s);
+	KUNIT_EXPECT_EQ(test, !!(page->flags & IONCLOCK_FLAG_UTC_DISAGREE),
+			!!c->disagree);
+	KUNIT_EXPECT_EQ(test, !!(page->flags & IONCLOCK_FLAG_LEAPS_EXPIRED),
+			c->source == IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE);
+	KUNIT_EXPECT_TRUE(test, page->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID);
+	KUNIT_EXPECT_TRUE(test, page->utc_sources & (1u << c->source));
+}
+
+static struct kunit_case ionclock_utc_source_cases[] = {
+	KUNIT_CASE_PARAM(ionclock_utc_source_test, utc_gen_params),
+	{}
+};
+
+static struct kunit_suite ionclock_utc_source_suite = {
+	.name = "ionclock_utc_source",
+	.test_cases = ionclock_utc_source_cases,
+};
+
 kunit_test_suites(&ionclock_engine_suite, &ionclock_leap_suite,
-		  &ionclock_page_suite);
+		  &ionclock_page_suite, &ionclock_utc_source_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ionclock's time core");
 MODULE_LICENSE("GPL");

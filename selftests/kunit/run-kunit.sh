@@ -52,7 +52,8 @@ mkdir -p "$tree/lib/ionclock"
 for f in ionclock_kunit.c Kconfig Kbuild; do
 	sync_file "$here/$f" "$tree/lib/ionclock/$f"
 done
-for f in engine.c engine.h leap.c leap.h page_fill.c; do
+for f in engine.c engine.h leap.c leap.h page_fill.c upstream.c upstream.h \
+	 utc_source.c utc_source.h; do
 	sync_file "$top/kmod/$f" "$tree/lib/ionclock/$f"
 done
 sync_file "$top/uapi/linux/ionclock.h" "$tree/include/uapi/linux/ionclock.h"

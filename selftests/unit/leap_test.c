@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "leap.h"
+#include "utc_source.h"
 #include "unit.h"
 
 #define NS		1000000000LL
@@ -64,22 +65,20 @@ static int64_t smeared_utc(struct page_handle *h,
 			   const struct ionclock_leap_table *t, int32_t off_s,
 			   uint64_t tai_ns, uint32_t window_s)
 {
+	struct ionclock_utc_inputs in = { 0 };
+	struct ionclock_utc_choice c;
 	struct timespec ts;
 
 	memset((char *)h->p + 16, 0, IONCLOCK_PAGE_SIZE - 16);
 	h->p->flags = IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;
 	h->p->time_base_ns = tai_ns;
-	h->p->tai_utc_offset_s = off_s;
-	if (off_s)
-		h->p->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID;
-	if (t) {
-		struct ionclock_leap_state st;
-
-		ionclock_leaps_at(t, tai_ns / NS, window_s, &st);
-		ionclock_page_fill_leap(h->p, &st, window_s);
-	} else {
-		h->p->smear_window_s = window_s;
-	}
+	in.tai_s = tai_ns / NS;
+	in.smear_window_s = window_s;
+	in.table = t;
+	in.kernel = off_s != 0;
+	in.kernel_offset_s = off_s;
+	ionclock_utc_choose(&in, &c);
+	ionclock_page_fill_utc(h->p, &c);
 	if (ionclock_gettime(&h->c, IONCLOCK_UTC, &ts, NULL))
 		return INT64_MIN;
 	return ts.tv_sec * NS + ts.tv_nsec;

@@ -22,6 +22,7 @@ static const struct unit_case *const suites[] = {
 	unit_vdso_cases,
 	unit_order_cases,
 	unit_leap_cases,
+	unit_upstream_cases,
 };
 
 int main(void)

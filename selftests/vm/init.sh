@@ -292,9 +292,73 @@ fault_stage() {
 	check "unload fakephc" rmmod fakephc
 }
 
+# The upstream state from a PTP feed: the ioctls, then ionclockctl feed
+# against the real ptp4l (alone on the igb: it becomes grandmaster).
+upstream_stage() {
+	check "load for upstream" load phc="$igb"
+	suite upstream upstream_test
+	ip link set "$igb" up
+	printf '[global]\npriority1 1\nuds_address /tmp/ptp4l\n' >/tmp/ptp4l.cfg
+	feed_waits() {
+		ionclockctl feed --interval 0.2 --ttl 1 --socket /tmp/ptp4l \
+			>/tmp/feed.out 2>/tmp/feed.err &
+		echo $! >/tmp/feed.pid
+		sleep 2
+		cat /tmp/feed.err
+		grep -q 'feed: /tmp/ptp4l: no such socket (is ptp4l running?): retrying' /tmp/feed.err &&
+		[ "$(grep -c retrying /tmp/feed.err)" = 1 ]
+	}
+	feed_resumes() {
+		ptp4l -2 -S -i "$igb" -f /tmp/ptp4l.cfg >/tmp/ptp4l.log 2>&1 &
+		echo $! >/tmp/ptp4l.pid
+		i=0
+		while [ $i -lt 60 ] && ! grep -q 'port_state master' /tmp/feed.out; do
+			sleep 1
+			i=$((i + 1))
+		done
+		cat /tmp/feed.out /tmp/feed.err
+		grep -q '^feed resumed' /tmp/feed.out &&
+		grep -q '^feed port_state master' /tmp/feed.out
+	}
+	upstream_fed() {
+		ionclockctl upstream | tee /tmp/up
+		grep -qx 'upstream_fed yes' /tmp/up && grep -qx 'port_state master' /tmp/up &&
+		grep -qx 'master_offset_ns 0' /tmp/up && grep -qx 'upstream_stale no' /tmp/up
+	}
+	feed_once() {
+		ionclockctl feed --once --ttl 1 --socket /tmp/ptp4l | tee /tmp/once
+		grep -qx 'fed yes' /tmp/once && grep -qx 'port_state master' /tmp/once
+	}
+	feed_stale() {
+		kill "$(cat /tmp/feed.pid)"
+		wait "$(cat /tmp/feed.pid)"
+		sleep 2
+		ionclockctl upstream | tee /tmp/up
+		grep -qx 'upstream_fed yes' /tmp/up && grep -qx 'upstream_stale yes' /tmp/up
+	}
+	check "ionclockctl feed without ptp4l says so once and retries" feed_waits
+	check "ptp4l starts: the feed resumes and feeds it as grandmaster" feed_resumes
+	check "ionclockctl upstream shows the fed state" upstream_fed
+	check "ionclockctl feed --once against ptp4l" feed_once
+	check "the feed killed: the state goes stale after its ttl" feed_stale
+	check "ionclockctl upstream clear forgets it" \
+		sh -c 'ionclockctl upstream clear | grep -qx "upstream_fed no"'
+	kill "$(cat /tmp/ptp4l.pid)" 2>/dev/null
+	check "unload" unload
+}
+
 # run.sh <series> preload: the drop-in's stage alone.
 if [ "$mode" = preload ]; then
 	preload_stage
+	finish
+fi
+
+# run.sh's "feed" VM: only what the PTP feed changed (control, upstream).
+if [ "$mode" = feed ]; then
+	check "load for control" load phc="$igb"
+	suite control control_test
+	check "unload" unload
+	upstream_stage
 	finish
 fi
 
@@ -651,6 +715,8 @@ cat /tmp/textfile/ionclock.prom
 echo "ionclock-metrics-end $series"
 check "unload" unload
 check "put the igb PHC back on the system clock" phc_ctl "$igb_ptp" set
+
+upstream_stage
 
 # ---- CLOCK_MONOTONIC_RAW as the counter: the other read path.
 check "load with counter=monotonic_raw, phc=<index>" \

@@ -5,10 +5,11 @@
 # 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
 # PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
 #
-#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload]
+#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]
 #
 # soak runs only the fault scenarios and the reloads, each for
-# FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage.
+# FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage;
+# feed only what the PTP feed changed (control, upstream, ptp4l).
 #
 # fuzz (make check-fuzz, on the debug kernel) runs init.sh's hostile-input
 # plan instead: FUZZ_IOCTLS (1000000) random ioctls beside readers, mappers
@@ -41,13 +42,13 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload]}
+series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]}
 mode=${2:-check}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the source tree: the kernel's "make clean M=..." deletes *.ko*.
 cache=${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}
 out=$top/build/vm-$series
-case "$mode" in bench | bound | fuzz | preload) out=$out-$mode ;; esac
+case "$mode" in bench | bound | fuzz | preload | feed) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
@@ -146,19 +147,20 @@ cp "$out/mod/kmod/ionclock.ko" "$ird/modules/"
 	cp "$out/mod-skew/kmod/ionclock.ko" "$ird/modules/ionclock-mirror-skew.ko"
 # Not in modules/order: the fault stage loads it itself.
 cp "$out/mod/fakephc/fakephc.ko" "$ird/modules/"
-# phc_ctl is the real tool users steer a PHC with; coreutils' date,
-# python3 and redis-server (linked with jemalloc) are real programs for the
-# LD_PRELOAD drop-in, at their own paths (busybox's date stays the shell's),
-# with only the Python modules that start-up needs; jemalloc, tcmalloc and
-# mimalloc are real allocators to preload beside it.  Bring their libraries.
+# phc_ctl is the real tool users steer a PHC with, ptp4l the one the feed
+# talks to; coreutils' date, python3 and redis-server (linked with
+# jemalloc) are real programs for the LD_PRELOAD drop-in, at their own
+# paths (busybox's date stays the shell's), with only the Python modules
+# that start-up needs; jemalloc, tcmalloc and mimalloc are real allocators
+# to preload beside it.  Bring their libraries.
 multiarch=$(gcc -print-multiarch)
-for bin in /usr/sbin/phc_ctl /usr/bin/date /usr/bin/python3.11 \
+for bin in /usr/sbin/phc_ctl /usr/sbin/ptp4l /usr/bin/date /usr/bin/python3.11 \
 	   /usr/bin/redis-server /usr/lib/"$multiarch"/libjemalloc.so.2 \
 	   /usr/lib/"$multiarch"/libtcmalloc_minimal.so.4 \
 	   /usr/lib/"$multiarch"/libmimalloc.so.2; do
 	[ -e "$bin" ] || { log "$bin missing: run selftests/vm/install-deps.sh"; exit 1; }
 	case "$bin" in
-	*/phc_ctl) cp "$bin" "$ird/bin/" ;;
+	*/phc_ctl | */ptp4l) cp "$bin" "$ird/bin/" ;;
 	*) mkdir -p "$ird${bin%/*}" && cp -L "$bin" "$ird$bin" ;;
 	esac
 	for lib in $(ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do

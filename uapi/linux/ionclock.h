@@ -87,8 +87,9 @@
  * its components at counter_base plus a term growing with the time since
  * counter_base (see the fields).  It is a bound, not a statistic, under
  * these assumptions: the PHC's own error against its reference is at most
- * @error_upstream_ns, the PHC read is bracketed by the two counter reads
- * around it, and the rate between counter and PHC does not move by more
+ * @error_upstream_ns (set by hand, or fed from ptp4l's state and aged by
+ * the module: see the upstream fields), the PHC read is bracketed by the
+ * two counter reads around it, and the rate between counter and PHC does not move by more
  * than drift_ppb (struct ionclock_config) between two samples unseen: the
  * counter's wander and the PTP servo's frequency steps together.
  *
@@ -166,6 +167,12 @@ struct ionclock_page {
  * library takes every reading through it while this is set.
  */
 #define IONCLOCK_FLAG_COUNTER_UNSYNCED	(1u << 7)
+/* Bits 8-12: the PTP domain and where TAI - UTC comes from (see below). */
+#define IONCLOCK_FLAG_UPSTREAM_FED	(1u << 8) /* a feed set the upstream term */
+#define IONCLOCK_FLAG_UPSTREAM_STALE	(1u << 9) /* its time-to-live passed */
+#define IONCLOCK_FLAG_UPSTREAM_UNTRACEABLE (1u << 10) /* GM accuracy unknown */
+#define IONCLOCK_FLAG_LEAPS_EXPIRED	(1u << 11) /* leaps known to expiry only */
+#define IONCLOCK_FLAG_UTC_DISAGREE	(1u << 12) /* UTC sources disagree */
 	__u32 state;
 #define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
 #define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
@@ -211,8 +218,9 @@ struct ionclock_page {
 	 * centred on @next_leap_tai_s (so it never steps and never goes
 	 * backward).  The module keeps a passed leap in these fields until
 	 * its smear is over, then moves on to the next one; all of them are
-	 * meaningful only with IONCLOCK_FLAG_LEAP_VALID (a leap table has
-	 * been loaded and has not expired at @leap_expiry_tai_s).
+	 * meaningful only with IONCLOCK_FLAG_LEAP_VALID (a current source
+	 * of leaps is in use: see @utc_source below; @leap_expiry_tai_s is
+	 * how far its knowledge reaches).
 	 */
 	__s32 tai_utc_offset_s;		/* TAI - UTC before the leap, s */
 	__s32 next_leap_delta_s;	/* +1 inserted, -1 deleted, 0 none */
@@ -228,6 +236,80 @@ struct ionclock_page {
 	__u64 samples_taken;
 	__u64 samples_rejected;
 	__u64 steps_detected;
+
+	/*
+	 * The PTP domain, as a feed (ionclockctl feed, talking to ptp4l)
+	 * last reported it with IONCLOCK_IOC_SET_UPSTREAM; all zero until
+	 * IONCLOCK_FLAG_UPSTREAM_FED.  Times are on this page's TAI scale.
+	 *
+	 * The upstream term of the bound, @error_upstream_ns, is then
+	 *
+	 *   max(upstream_error_ns,                     (the static floor)
+	 *       @upstream_reported_ns + drift_ppb * (t - @upstream_measured_tai_ns))
+	 *
+	 * at t = counter_base, and the bound's growth rate includes drift_ppb
+	 * once more, so the term keeps growing between publications and after
+	 * the feed stops.  @upstream_reported_ns is the feed's model of the
+	 * PHC's error against the grandmaster when it was measured:
+	 * |@upstream_master_offset_ns| + @upstream_asymmetry_ns +
+	 * @upstream_gm_accuracy_ns.  From @upstream_expiry_tai_ns on (the
+	 * feed's time-to-live) nothing has confirmed it: the page sets
+	 * IONCLOCK_FLAG_UPSTREAM_STALE at its next publication (a reader may
+	 * compare itself) and the term keeps growing.  With
+	 * IONCLOCK_FLAG_UPSTREAM_UNTRACEABLE the grandmaster's clockAccuracy
+	 * is unknown: the bound covers the error against the grandmaster's
+	 * time, not against TAI.  Without a feed the term is upstream_error_ns.
+	 */
+	__u64 upstream_measured_tai_ns;	/* when @upstream_reported_ns held */
+	__u64 upstream_expiry_tai_ns;	/* time-to-live ends here */
+	__u64 upstream_reported_ns;	/* the feed's error model, see above */
+	__s64 upstream_master_offset_ns;/* ptp4l's offset from its master */
+	__u64 upstream_asymmetry_ns;	/* path asymmetry allowance */
+	__u64 upstream_gm_accuracy_ns;	/* grandmaster clockAccuracy, decoded */
+	__u64 upstream_path_delay_ns;	/* mean path delay */
+	__u64 upstream_updates;		/* SET_UPSTREAM calls accepted */
+	__u64 upstream_gm_changes;	/* times the grandmaster identity changed */
+	__u8 upstream_gm_identity[8];	/* grandmaster clockIdentity */
+	__u32 upstream_port_state;	/* IEEE 1588 portState (IONCLOCK_PORT_*) */
+	__u32 upstream_flags;		/* IONCLOCK_UPSTREAM_* as last fed */
+	__s32 upstream_utc_offset_s;	/* the domain's currentUtcOffset */
+	__u8 upstream_gm_clock_class;
+	__u8 upstream_gm_clock_accuracy; /* raw IEEE 1588 enumeration */
+	__u16 pad4;
+
+	/*
+	 * Where the leap fields above come from, best first:
+	 *  PTP: the domain's currentUtcOffset and leap61/leap59, while the
+	 *	feed is within its time-to-live and the grandmaster says
+	 *	ptpTimescale and currentUtcOffsetValid.  A leap it announces
+	 *	is at the end of the UTC day it was announced in; if it comes
+	 *	later than half a smear window before the leap, the smear for
+	 *	it starts at once and @smear_window_s is shortened to match,
+	 *	so the smeared clock still never steps;
+	 *  LEAP_FILE: a leap table that has not expired;
+	 *  KERNEL: CLOCK_TAI - CLOCK_REALTIME, when something set it
+	 *	(phc2sys -a, chrony); an offset only, no leap;
+	 *  EXPIRED_LEAP_FILE: a table past its expiry, with
+	 *	IONCLOCK_FLAG_LEAPS_EXPIRED: its leaps are known only up to
+	 *	@leap_expiry_tai_s, and IONCLOCK_FLAG_LEAP_VALID is clear.
+	 * @utc_sources has bit (1 << IONCLOCK_UTC_SOURCE_x) set for every
+	 * source available, @utc_disagree for each whose TAI - UTC now (or,
+	 * for a current table, whose leap at the end of the day) differs from
+	 * the source in use, with IONCLOCK_FLAG_UTC_DISAGREE.  The module
+	 * never resolves a disagreement: it reports it.  Within a minute of
+	 * a leap, sources are not compared (they switch at slightly
+	 * different moments).
+	 */
+	__u32 utc_source;
+#define IONCLOCK_UTC_SOURCE_NONE		0
+#define IONCLOCK_UTC_SOURCE_PTP			1
+#define IONCLOCK_UTC_SOURCE_LEAP_FILE		2
+#define IONCLOCK_UTC_SOURCE_KERNEL		3
+#define IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE	4
+#define IONCLOCK_UTC_SOURCES			5
+	__u32 utc_sources;
+	__u32 utc_disagree;
+	__u32 pad5;
 };
 
 #define IONCLOCK_PAGE_SIZE		4096
@@ -372,10 +454,12 @@ struct ionclock_leap {
  *	one before (the first, 1972-01-01, sets the base: 10 s)
  * @reserved: must be 0
  *
- * Setting needs CAP_SYS_TIME; the kernel checks everything above and
- * refuses a table that has already expired (-ESTALE).  A table that would
- * put smeared UTC behind where it stands, as one loaded in the middle of a
- * smear can, is refused with -EBUSY: load it once the smear is over.
+ * Setting needs CAP_SYS_TIME; the kernel checks everything above.  A
+ * table that has already expired is accepted: it is the last source of
+ * TAI - UTC, with IONCLOCK_FLAG_LEAPS_EXPIRED (see the page's utc_source).
+ * A table that would put smeared UTC behind where it stands, as one loaded
+ * in the middle of a smear can, is refused with -EBUSY: load it once the
+ * smear is over.
  */
 struct ionclock_leap_table {
 	__u32 flags;
@@ -438,11 +522,85 @@ struct ionclock_id_request {
 	__u64 reserved[2];
 };
 
+/**
+ * struct ionclock_upstream - the PTP domain's view of the PHC, from a feed
+ * @flags: IONCLOCK_UPSTREAM_*; no other bit may be set
+ * @port_state: IEEE 1588 portState of ptp4l's port (IONCLOCK_PORT_*)
+ * @master_offset_ns: ptp4l's last offset from its master (TIME_STATUS_NP),
+ *	|value| <= 10^12
+ * @asymmetry_ns: allowance for path asymmetry, 0 .. 10^12 (the feed's
+ *	policy; any asymmetry A moves the offset by A/2, at most the mean
+ *	path delay)
+ * @gm_accuracy_ns: the grandmaster's clockAccuracy decoded, 0 .. 10^12;
+ *	0 with IONCLOCK_UPSTREAM_ACCURACY_UNKNOWN
+ * @path_delay_ns: the mean path delay, 0 .. 10^12 (shown, not used)
+ * @age_ns: how long before this call @master_offset_ns was measured (a
+ *	servo that stopped getting news reports an old one), 0 .. 864 * 10^11
+ * @ttl_ns: after this long without a new call the upstream state is
+ *	unknown, 10^8 .. 864 * 10^11 ns (0.1 s .. 1 day)
+ * @utc_offset_s: the domain's currentUtcOffset, 0 .. 1000; used only with
+ *	IONCLOCK_UPSTREAM_PTP_TIMESCALE and IONCLOCK_UPSTREAM_UTC_OFFSET_VALID
+ * @gm_identity: the grandmaster's clockIdentity
+ * @gm_clock_class: its clockClass
+ * @gm_clock_accuracy: its clockAccuracy, raw
+ * @time_source: its timeSource, raw
+ * @pad: must be 0
+ * @reserved: must be 0
+ *
+ * The kernel adds |@master_offset_ns| + @asymmetry_ns + @gm_accuracy_ns
+ * into the bound as the upstream term (see the page's upstream fields);
+ * how it ages and how it meets upstream_error_ns is said there.  Setting
+ * needs CAP_SYS_TIME; anything out of range fails the call with -ERANGE,
+ * unknown flags, both leap flags, or non-zero padding with -EINVAL, and
+ * a device with no time yet with -EAGAIN; nothing changes then.
+ * IONCLOCK_UPSTREAM_CLEAR (alone, everything else 0) forgets the feed: the
+ * term is upstream_error_ns again.  IONCLOCK_IOC_GET_UPSTREAM returns what
+ * was last set, @age_ns grown to now, or -ENODATA if nothing was.
+ */
+struct ionclock_upstream {
+	__u32 flags;
+#define IONCLOCK_UPSTREAM_UTC_OFFSET_VALID	(1u << 0) /* currentUtcOffsetValid */
+#define IONCLOCK_UPSTREAM_LEAP61		(1u << 1) /* this UTC day ends 23:59:60 */
+#define IONCLOCK_UPSTREAM_LEAP59		(1u << 2) /* this UTC day ends 23:59:58 */
+#define IONCLOCK_UPSTREAM_PTP_TIMESCALE		(1u << 3) /* ptpTimescale: PHC runs TAI */
+#define IONCLOCK_UPSTREAM_TIME_TRACEABLE	(1u << 4)
+#define IONCLOCK_UPSTREAM_FREQ_TRACEABLE	(1u << 5)
+#define IONCLOCK_UPSTREAM_GM_PRESENT		(1u << 6) /* ptp4l has a grandmaster */
+#define IONCLOCK_UPSTREAM_ACCURACY_UNKNOWN	(1u << 7) /* clockAccuracy 0xFE or reserved */
+#define IONCLOCK_UPSTREAM_CLEAR			(1u << 31) /* forget the feed */
+#define IONCLOCK_UPSTREAM_ALL			0x800000ffu
+	__u32 port_state;
+#define IONCLOCK_PORT_INITIALIZING	1
+#define IONCLOCK_PORT_FAULTY		2
+#define IONCLOCK_PORT_DISABLED		3
+#define IONCLOCK_PORT_LISTENING		4
+#define IONCLOCK_PORT_PRE_MASTER	5
+#define IONCLOCK_PORT_MASTER		6
+#define IONCLOCK_PORT_PASSIVE		7
+#define IONCLOCK_PORT_UNCALIBRATED	8
+#define IONCLOCK_PORT_SLAVE		9
+	__s64 master_offset_ns;
+	__u64 asymmetry_ns;
+	__u64 gm_accuracy_ns;
+	__u64 path_delay_ns;
+	__u64 age_ns;
+	__u64 ttl_ns;
+	__s32 utc_offset_s;
+	__u8 gm_identity[8];
+	__u8 gm_clock_class;
+	__u8 gm_clock_accuracy;
+	__u8 time_source;
+	__u8 pad;
+	__u64 reserved[6];
+};
+
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
 #define IONCLOCK_IOC_GET_CONFIG	_IOWR(IONCLOCK_IOC_MAGIC, 2, struct ionclock_config)
 #define IONCLOCK_IOC_SET_CONFIG	_IOW(IONCLOCK_IOC_MAGIC, 3, struct ionclock_config)
 #define IONCLOCK_IOC_GET_LEAPS	_IOWR(IONCLOCK_IOC_MAGIC, 4, struct ionclock_leap_table)
 #define IONCLOCK_IOC_SET_LEAPS	_IOW(IONCLOCK_IOC_MAGIC, 5, struct ionclock_leap_table)
+#define IONCLOCK_IOC_SET_UPSTREAM _IOW(IONCLOCK_IOC_MAGIC, 6, struct ionclock_upstream)
+#define IONCLOCK_IOC_GET_UPSTREAM _IOR(IONCLOCK_IOC_MAGIC, 7, struct ionclock_upstream)
 #define IONCLOCK_IOC_NEXT_ID	_IOWR(IONCLOCK_IOC_MAGIC, 8, struct ionclock_id_request)
 
 #endif /* _UAPI_LINUX_IONCLOCK_H */

@@ -5,6 +5,9 @@
  * timespec_get(TIME_UTC) read ionclock's UTC (smeared by default), and
  * clock_gettime(CLOCK_TAI) its TAI.  Every other clock passes through.  The
  * environment (read once) is described in userspace/preload/README.md.
+ * With IONCLOCK_PRELOAD_MAX_BOUND_NS set it fails closed: an interposed
+ * clock that ionclock cannot answer within that bound fails (EAGAIN)
+ * rather than give the system clock.
  *
  * WHY IT ONCE HUNG, AND WHAT IT DOES NOW
  *
@@ -29,15 +32,21 @@
  *   1. getpid() and a compare-and-swap that names its process as setting
  *      up; a caller that finds set-up under way in its process (another
  *      thread, or itself from within set-up) does not wait: it reads the
- *      system clock through the vDSO and returns;
+ *      system clock through the vDSO and returns, or, with
+ *      IONCLOCK_PRELOAD_MAX_BOUND_NS set, fails at once for a clock the
+ *      drop-in interposes (getenv() of that and of the two variables that
+ *      say which clocks it interposes);
  *   2. the vDSO lookup above;
  *   3. getenv() of the IONCLOCK_* variables (no lock in glibc), parsed by
- *      hand;
- *   4. stat() and readlink() of /sys/dev/char/<major>:<minor> to see that
- *      the path is an ionclock device, then open(O_NONBLOCK) and close()
- *      as raw system calls (not thread cancellation points: clock_gettime()
- *      is not one), fstat() and mmap() of one page; then its header is
- *      checked;
+ *      hand, IONCLOCK_PRELOAD_MAX_BOUND_NS by the library's
+ *      ionclock_parse_max_bound() (digits only, no locale either);
+ *   4. unless IONCLOCK_PRELOAD_MAX_BOUND_NS is malformed (then every
+ *      interposed clock fails and no device is opened): stat() and
+ *      readlink() of /sys/dev/char/<major>:<minor> to see that the path is
+ *      an ionclock device, then open(O_NONBLOCK) and close() as raw system
+ *      calls (not thread cancellation points: clock_gettime() is not one),
+ *      fstat() and mmap() of one page; then its header is checked and the
+ *      maximum bound, if any, stored in the handle;
  *   5. at most one write(2) to stderr, if asked, from static strings;
  *   6. a release store that says set-up is done.
  * No malloc(), no dlsym(), no stdio, no pthread_once(), no lock: the only
@@ -121,6 +130,8 @@ static struct {
 	bool tai_offset_set;
 	int64_t tai_offset_ns;
 	struct ionclock dev;
+	bool fail_closed;	/* IONCLOCK_PRELOAD_MAX_BOUND_NS is set */
+	uint64_t max_bound_ns;	/* its value; 0: malformed */
 } cfg;
 
 static long setup_state;	/* atomic: SETUP_* or a pid */
@@ -255,6 +266,35 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* IONCLOCK_PRELOAD_REALTIME's REALTIME_*; a value it does not know: smeared. */
+static int realtime_mode(const char *v)
+{
+	if (v && !strcmp(v, "strict"))
+		return REALTIME_STRICT;
+	if (v && !strcmp(v, "off"))
+		return REALTIME_OFF;
+	return REALTIME_SMEARED;
+}
+
+/* IONCLOCK_PRELOAD_MONOTONIC: tai; anything else: off. */
+static bool monotonic_mode(const char *v)
+{
+	return v && !strcmp(v, "tai");
+}
+
+/* Whether the drop-in answers @which itself rather than pass it through. */
+static bool interposes(enum clk which, int realtime, bool monotonic_tai)
+{
+	switch (which) {
+	case CLK_REALTIME:
+		return realtime != REALTIME_OFF;
+	case CLK_MONOTONIC:
+		return monotonic_tai;
+	default:
+		return true;
+	}
+}
+
 static void read_env(void)
 {
 	const char *v;
@@ -264,17 +304,13 @@ static void read_env(void)
 	__atomic_store_n(&verbose, v && !strcmp(v, "1"), __ATOMIC_RELAXED);
 
 	v = env("IONCLOCK_PRELOAD_REALTIME");
-	cfg.realtime = REALTIME_SMEARED;
-	if (v && !strcmp(v, "strict"))
-		cfg.realtime = REALTIME_STRICT;
-	else if (v && !strcmp(v, "off"))
-		cfg.realtime = REALTIME_OFF;
-	else if (v && strcmp(v, "smeared"))
+	cfg.realtime = realtime_mode(v);
+	if (v && cfg.realtime == REALTIME_SMEARED && strcmp(v, "smeared"))
 		say("IONCLOCK_PRELOAD_REALTIME", 0,
 		    "not smeared, strict or off: smeared");
 
 	v = env("IONCLOCK_PRELOAD_MONOTONIC");
-	cfg.monotonic_tai = v && !strcmp(v, "tai");
+	cfg.monotonic_tai = monotonic_mode(v);
 	if (v && !cfg.monotonic_tai && strcmp(v, "off"))
 		say("IONCLOCK_PRELOAD_MONOTONIC", 0,
 		    "not tai or off: off");
@@ -286,6 +322,13 @@ static void read_env(void)
 	else if (v)
 		say("IONCLOCK_PRELOAD_TAI_OFFSET", 0,
 		    "not a whole number of seconds within +-1000000: ignored");
+
+	v = env("IONCLOCK_PRELOAD_MAX_BOUND_NS");
+	cfg.fail_closed = v != NULL;
+	cfg.max_bound_ns = 0;
+	if (v && ionclock_parse_max_bound(v, &cfg.max_bound_ns))
+		say("IONCLOCK_PRELOAD_MAX_BOUND_NS", 0,
+		    "not a number of ns from 1: every clock it interposes fails with EAGAIN");
 }
 
 static void setup(void)
@@ -295,13 +338,20 @@ static void setup(void)
 
 	vdso_look_up();
 	read_env();
+	/* Malformed: no bound to hold the device to, so no device. */
+	if (cfg.fail_closed && !cfg.max_bound_ns)
+		return;
 	path = env("IONCLOCK_DEVICE");
 	if (!path)
 		path = IONCLOCK_DEFAULT_DEVICE;
 	err = ionclock_init(&cfg.dev, path);
 	cfg.have_dev = !err;
 	if (err)
-		say(path, -err, "using the system clock");
+		say(path, -err, cfg.fail_closed ?
+		    "IONCLOCK_PRELOAD_MAX_BOUND_NS: the clocks it interposes fail with EAGAIN" :
+		    "using the system clock");
+	else if (cfg.fail_closed)
+		ionclock_set_max_bound(&cfg.dev, (int64_t)cfg.max_bound_ns);
 }
 
 /* Out of line: the read path is the load and compare in ready(). */
@@ -361,9 +411,48 @@ static int system_ns(enum clk which, int64_t *t_ns)
 }
 
 /*
+ * Fail closed: ionclock has no time for the call within the maximum bound
+ * (@err says why), and the system clock, which may be behind a time this
+ * process has already seen, is not given instead.
+ */
+static __attribute__((cold)) int refused(int err)
+{
+	if (err)
+		say("no ionclock time within IONCLOCK_PRELOAD_MAX_BOUND_NS", -err,
+		    "the call fails with EAGAIN");
+	errno = EAGAIN;
+	return -1;
+}
+
+/*
+ * Set-up under way: the system clock, or, with a maximum bound, a failure
+ * for a clock set-up will interpose.  cfg is not ready to read, so the
+ * environment is, again.
+ */
+static int early_ns(enum clk which, int64_t *t_ns)
+{
+	if (env("IONCLOCK_PRELOAD_MAX_BOUND_NS") &&
+	    interposes(which, realtime_mode(env("IONCLOCK_PRELOAD_REALTIME")),
+		       monotonic_mode(env("IONCLOCK_PRELOAD_MONOTONIC"))))
+		return refused(0);
+	return system_ns(which, t_ns);
+}
+
+/* ionclock could not give @which (@err): the system clock, or fail closed. */
+static int fallback_ns(enum clk which, int err, int64_t *t_ns)
+{
+	if (cfg.fail_closed)
+		return refused(err);
+	if (err == -ENODATA)
+		say("no TAI - UTC offset on the page", 0,
+		    "CLOCK_REALTIME from the system (IONCLOCK_PRELOAD_TAI_OFFSET sets one)");
+	return system_ns(which, t_ns);
+}
+
+/*
  * @which's time in ns, from ionclock or, failing that, the system: 0; or -1
- * with errno set (the system clock failed); or PASS: the clock is not
- * interposed, call the real function unchanged.
+ * with errno set (the system clock failed, or failing closed); or PASS: the
+ * clock is not interposed, call the real function unchanged.
  */
 static int interposed_ns(enum clk which, int64_t *t_ns)
 {
@@ -371,15 +460,19 @@ static int interposed_ns(enum clk which, int64_t *t_ns)
 	int err, flag;
 
 	if (!ready())
-		return system_ns(which, t_ns);
-	if (!cfg.have_dev ||
-	    (which == CLK_REALTIME && cfg.realtime == REALTIME_OFF) ||
-	    (which == CLK_MONOTONIC && !cfg.monotonic_tai))
+		return early_ns(which, t_ns);
+	/* No device: set-up has said why; fail closed or pass through. */
+	if (!cfg.have_dev)
+		return cfg.fail_closed &&
+		       interposes(which, cfg.realtime, cfg.monotonic_tai) ?
+		       refused(0) : PASS;
+	if (!interposes(which, cfg.realtime, cfg.monotonic_tai))
 		return PASS;
 	if (which != CLK_REALTIME) {
-		if (!ionclock_now(&cfg.dev, &tai))
+		err = ionclock_now(&cfg.dev, &tai);
+		if (!err)
 			return keep(which, ORDER_PAGE, tai, t_ns);
-		return system_ns(which, t_ns);
+		return fallback_ns(which, err, t_ns);
 	}
 	err = ionclock_read_utc(&cfg.dev, cfg.realtime == REALTIME_STRICT ?
 				IONCLOCK_UTC_STRICT : IONCLOCK_UTC,
@@ -388,10 +481,7 @@ static int interposed_ns(enum clk which, int64_t *t_ns)
 		return keep(which, ORDER_PAGE, utc, t_ns);
 	if (err == -ENODATA && cfg.tai_offset_set)
 		return keep(which, ORDER_ENV, tai - cfg.tai_offset_ns, t_ns);
-	if (err == -ENODATA)
-		say("no TAI - UTC offset on the page", 0,
-		    "CLOCK_REALTIME from the system (IONCLOCK_PRELOAD_TAI_OFFSET sets one)");
-	return system_ns(which, t_ns);
+	return fallback_ns(which, err, t_ns);
 }
 
 static int interposed_clock_gettime(clockid_t id, struct timespec *ts)
