@@ -18,12 +18,13 @@ fail=0
 skip=0
 checks_pass=0
 checks_fail=0
+checks_skip=0
 
 say() { echo "ionclock-vm: $*"; }
 
 finish() {
 	[ "$series" != debug ] || debug_end
-	echo "ionclock-suite: $series shell-checks pass=$checks_pass fail=$checks_fail skip=0"
+	echo "ionclock-suite: $series shell-checks pass=$checks_pass fail=$checks_fail skip=$checks_skip"
 	say "totals $series pass=$pass fail=$fail skip=$skip"
 	if [ "$fail" = 0 ] && [ "$pass" -gt 0 ]; then
 		echo success >/dev/ttyS1
@@ -71,6 +72,13 @@ check() {
 		checks_fail=$((checks_fail + 1))
 		fail=$((fail + 1))
 	fi
+}
+
+# A check this kernel cannot run, counted as skipped, with the reason.
+skip_check() {
+	echo "ok - $1 # SKIP $2"
+	checks_skip=$((checks_skip + 1))
+	skip=$((skip + 1))
 }
 
 dmesg_has() { dmesg | tail -n 20 | grep -q "$1"; }
@@ -336,11 +344,19 @@ upstream_stage() {
 		ionclockctl upstream | tee /tmp/up
 		grep -qx 'upstream_fed yes' /tmp/up && grep -qx 'upstream_stale yes' /tmp/up
 	}
+	skip_ptp4l() { skip_check "$1" "no AF_PACKET in this kernel for ptp4l -2"; }
 	check "ionclockctl feed without ptp4l says so once and retries" feed_waits
-	check "ptp4l starts: the feed resumes and feeds it as grandmaster" feed_resumes
-	check "ionclockctl upstream shows the fed state" upstream_fed
-	check "ionclockctl feed --once against ptp4l" feed_once
-	check "the feed killed: the state goes stale after its ttl" feed_stale
+	# ptp4l -2 speaks raw Ethernet: without AF_PACKET (CONFIG_PACKET, off
+	# in our debug kernel) its port stays FAULTY and nothing can be fed.
+	if [ -e /proc/net/packet ]; then
+		ptp4l_check=check
+	else
+		ptp4l_check=skip_ptp4l
+	fi
+	$ptp4l_check "ptp4l starts: the feed resumes and feeds it as grandmaster" feed_resumes
+	$ptp4l_check "ionclockctl upstream shows the fed state" upstream_fed
+	$ptp4l_check "ionclockctl feed --once against ptp4l" feed_once
+	$ptp4l_check "the feed killed: the state goes stale after its ttl" feed_stale
 	check "ionclockctl upstream clear forgets it" \
 		sh -c 'ionclockctl upstream clear | grep -qx "upstream_fed no"'
 	kill "$(cat /tmp/ptp4l.pid)" 2>/dev/null
