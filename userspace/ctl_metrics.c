@@ -226,20 +226,23 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	       "1 while a PTP feed's state is in the bound, 0 for the static upstream_error_ns.");
 	sample(f, dev, "ionclock_upstream_fed", NULL, "%d",
 	       !!(pg->flags & IONCLOCK_FLAG_UPSTREAM_FED));
-	if (pg->flags & IONCLOCK_FLAG_UPSTREAM_FED) {
-		family(f, "ionclock_upstream_stale", "gauge",
-		       "1 once the feed's time-to-live has passed with no update.");
-		sample(f, dev, "ionclock_upstream_stale", NULL, "%d",
-		       !!(pg->flags & IONCLOCK_FLAG_UPSTREAM_STALE));
-		family(f, "ionclock_upstream_port_state", "gauge",
-		       "ptp4l's IEEE 1588 portState as last fed (9 slave, 6 master).");
-		sample(f, dev, "ionclock_upstream_port_state", NULL, "%u",
-		       pg->upstream_port_state);
-		family(f, "ionclock_upstream_master_offset_seconds", "gauge",
-		       "ptp4l's offset from its master as last fed.");
-		sample(f, dev, "ionclock_upstream_master_offset_seconds", NULL,
-		       "%.9f", seconds(pg->upstream_master_offset_ns));
-	}
+	/*
+	 * Always emitted, so that a dashboard and its alerts see the series
+	 * before the first feed: 0 while nothing is fed (ionclock_upstream_fed
+	 * says whether they mean anything).
+	 */
+	family(f, "ionclock_upstream_stale", "gauge",
+	       "1 once the feed's time-to-live has passed with no update.");
+	sample(f, dev, "ionclock_upstream_stale", NULL, "%d",
+	       !!(pg->flags & IONCLOCK_FLAG_UPSTREAM_STALE));
+	family(f, "ionclock_upstream_port_state", "gauge",
+	       "ptp4l's IEEE 1588 portState as last fed (9 slave, 6 master; 0 none fed).");
+	sample(f, dev, "ionclock_upstream_port_state", NULL, "%u",
+	       pg->upstream_port_state);
+	family(f, "ionclock_upstream_master_offset_seconds", "gauge",
+	       "ptp4l's offset from its master as last fed (0 none fed).");
+	sample(f, dev, "ionclock_upstream_master_offset_seconds", NULL,
+	       "%.9f", seconds(pg->upstream_master_offset_ns));
 	counter(f, dev, "ionclock_upstream_updates_total",
 		"Upstream states a feed handed in.", pg->upstream_updates);
 	counter(f, dev, "ionclock_upstream_gm_changes_total",
