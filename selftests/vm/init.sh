@@ -359,7 +359,10 @@ upstream_stage() {
 	$ptp4l_check "the feed killed: the state goes stale after its ttl" feed_stale
 	check "ionclockctl upstream clear forgets it" \
 		sh -c 'ionclockctl upstream clear | grep -qx "upstream_fed no"'
-	kill "$(cat /tmp/ptp4l.pid)" 2>/dev/null
+	# Whatever ran or was skipped: no feed may hold the device open.
+	kill "$(cat /tmp/feed.pid)" 2>/dev/null &&
+		wait "$(cat /tmp/feed.pid)" 2>/dev/null
+	[ ! -e /tmp/ptp4l.pid ] || kill "$(cat /tmp/ptp4l.pid)" 2>/dev/null
 	check "unload" unload
 }
 
