@@ -27,21 +27,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0 pass=0 fail=0
-
-result() {
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n - $desc"
-		sed 's/^/# /' "$tmp/out"
-		fail=$((fail + 1))
-	fi
-}
+. "$top/selftests/tap.sh"
 
 # The block for series $1 from its console log, without CRs.
 extract() {

@@ -16,21 +16,7 @@ rules=$top/packaging/prometheus/ionclock.rules.yml
 dash=$top/packaging/grafana/ionclock-dashboard.json
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
-
-result() {
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n - $desc"
-		sed 's/^/# /' "$tmp/out"
-		fail=$((fail + 1))
-	fi
-}
+. "$top/selftests/tap.sh"
 
 fails() { ! "$@"; }
 

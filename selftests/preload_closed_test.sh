@@ -15,21 +15,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 so=$top/userspace/libionclock-preload.so
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
-
-result() {
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n - $desc"
-		sed 's/^/# /' "$tmp/out"
-		fail=$((fail + 1))
-	fi
-}
+. "$top/selftests/tap.sh"
 
 prog=$tmp/prog
 cc -O2 -Wall -Wextra -Werror -o "$prog" "$top/selftests/preload_closed_prog.c" ||
