@@ -61,7 +61,8 @@ int ionclock_upstream_validate(const struct ionclock_upstream *u)
 	if (magnitude(u->master_offset_ns) > IONCLOCK_UPSTREAM_MAX_NS ||
 	    u->asymmetry_ns > IONCLOCK_UPSTREAM_MAX_NS ||
 	    u->gm_accuracy_ns > IONCLOCK_UPSTREAM_MAX_NS ||
-	    u->path_delay_ns > IONCLOCK_UPSTREAM_MAX_NS)
+	    u->path_delay_ns > IONCLOCK_UPSTREAM_MAX_NS ||
+	    u->hop_ns > IONCLOCK_UPSTREAM_MAX_NS)
 		return -ERANGE;
 	if (u->ttl_ns < IONCLOCK_UPSTREAM_MIN_TTL_NS ||
 	    u->ttl_ns > IONCLOCK_UPSTREAM_MAX_TTL_NS ||
@@ -75,7 +76,7 @@ int ionclock_upstream_validate(const struct ionclock_upstream *u)
 u64 ionclock_upstream_reported_ns(const struct ionclock_upstream *u)
 {
 	return magnitude(u->master_offset_ns) + u->asymmetry_ns +
-	       u->gm_accuracy_ns;
+	       u->gm_accuracy_ns + u->hop_ns;
 }
 
 static bool domain_utc(const struct ionclock_upstream *u)

@@ -14,6 +14,7 @@ import sys
 
 DEFAULT_DS, CURRENT_DS, PARENT_DS, TIME_PROPS, PORT_DS, TIME_STATUS = (
     0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0xC000)
+PORT_PROPS = 0xC004             # linuxptp's PORT_PROPERTIES_NP
 CLOCK = bytes.fromhex("0011 22ff fe33 4455".replace(" ", ""))
 GM = bytes.fromhex("aabbccfffeddeeff")
 OTHER = bytes.fromhex("0102030405060708")
@@ -28,6 +29,7 @@ tp_flags = 0x04 | 0x08          # currentUtcOffsetValid, ptpTimescale
 gm_accuracy = 0x21              # 100 ns
 port_state = 9                  # SLAVE
 nports = 1
+timestamping = 1                # hardware; 0 is software
 if mode == "leap61":
     tp_flags |= 0x01
 if mode == "bothleaps":
@@ -42,6 +44,8 @@ if mode == "bad_port_state":
     port_state = 42
 if mode == "two_ports_one_answers":
     nports = 2
+if mode == "software":
+    timestamping = 0
 if mode == "utc_offset_negative":
     utc_offset = -3
 # "takeover": a slave for two polls, then its own grandmaster (as ptp4l
@@ -70,6 +74,10 @@ def dataset(mid):
     if mid == PORT_DS:
         return (CLOCK + struct.pack(">H", 1) + bytes([port_state, 0]) +
                 ti(0) + bytes([1, 3, 0, 1, 0, 2]))
+    if mid == PORT_PROPS:
+        name = b"eth0"
+        return (CLOCK + struct.pack(">H", 1) +
+                bytes([port_state, timestamping, len(name)]) + name)
     if mid == TIME_STATUS:
         return (struct.pack(">qq", offset_ns, 10**18 + seen[0]) +
                 bytes(8) + bytes(2) + bytes(12) + struct.pack(">i", 1) + GM)
@@ -115,6 +123,8 @@ while True:
         GM = CLOCK
     body = dataset(mid)
     if mode == "silent":
+        continue
+    if mode == "no_port_properties" and mid == PORT_PROPS:
         continue
     if mode == "not_supported" and mid == TIME_STATUS:
         s.sendto(reply(req, mid, struct.pack(">HH", 0x0006, mid) + bytes(4),

@@ -80,6 +80,16 @@ for kv in 'port_state slave' 'gm_identity aabbcc.fffe.ddeeff' \
 	'leap61 no' 'time_source 0x20' 'age_ns 0' 'ttl_ns 5000000000'; do
 	expect "good reply: $kv" 0 "^$kv\$" -- "${feed[@]}"
 done
+expect "good reply: PORT_PROPERTIES_NP says hardware timestamping" 0 '^timestamping hardware$' -- "${feed[@]}"
+fake software
+expect "software timestamping: the PHC is a hop from CLOCK_REALTIME" 0 \
+	'^timestamping software' -- "${feed[@]}"
+expect "software timestamping, no device: the hop is not measured, and says so" 0 \
+	'^hop_ns - \(no device' -- "${feed[@]}"
+fake no_port_properties
+expect "no PORT_PROPERTIES_NP: taken as hardware, and says so" 0 \
+	'^timestamping unknown \(taken as hardware\)$' -- "${feed[@]}"
+fake good
 expect "asymmetry is a percentage of the path delay" 0 '^asymmetry_ns 2839$' -- \
 	"${feed[@]}" --asymmetry-pct 50
 expect "or a fixed allowance" 0 '^asymmetry_ns 200$' -- "${feed[@]}" --asymmetry-ns 200
@@ -198,6 +208,9 @@ if real_ptp4l; then
 	else
 		not_ok "real ptp4l: path delay (feed $p, pmc $d)"
 	fi
+	grep -qx 'timestamping software (the PHC is a hop from CLOCK_REALTIME)' "$tmp/real" &&
+		ok "real ptp4l -S: PORT_PROPERTIES_NP says software timestamping" ||
+		not_ok "real ptp4l -S: PORT_PROPERTIES_NP says software timestamping"
 	expect "real ptp4l: the grandmaster side feeds as master, offset 0" 0 \
 		'^master_offset_ns 0$' -- ip netns exec "$ns1" "$ctl" feed --once --dry-run --socket "$tmp/gm.sock"
 	grep -qx 'port_state master' "$tmp/out" && ok "real ptp4l: the grandmaster's port is master" ||

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "ionclockctl.h"
+#include "phc_hop.h"
 #include "ptpmgmt.h"
 
 /* linuxptp 3.1 (Debian 12) first, then linuxptp 4's default. */
@@ -61,6 +62,9 @@ struct feed_view {
 	struct ptpmgmt_time_status ts;
 	struct ptpmgmt_port_ds port;	/* the port that matters most */
 	unsigned int nports;
+	/* Its timestamping, where ptp4l says (PORT_PROPERTIES_NP). */
+	bool ts_known;
+	uint8_t timestamping;
 };
 
 /*
@@ -247,7 +251,7 @@ static const char *port_state_name(uint32_t s)
 
 /* One GET that must give exactly one reply from @clock (if known). */
 static int get_one(struct ptpmgmt *m, uint16_t id, const uint8_t *clock,
-		   uint8_t (*buf)[PTPMGMT_MAX_MSG], struct ptpmgmt_reply *r,
+		   ptpmgmt_buf *buf, struct ptpmgmt_reply *r,
 		   char *why, size_t len)
 {
 	int n = ptpmgmt_get(m, id, 1, FEED_REPLY_MS, buf, r, why, len);
@@ -268,6 +272,34 @@ static int short_reply(uint16_t id, const struct ptpmgmt_reply *r, char *why,
 	snprintf(why, len, "%s reply of %zu bytes is too short",
 		 ptpmgmt_id_name(id), r->len);
 	return -EBADMSG;
+}
+
+/*
+ * Whether the port timestamps in software, in which case ptp4l disciplines
+ * CLOCK_REALTIME and not the PHC.  linuxptp's own PORT_PROPERTIES_NP says;
+ * a ptp4l that does not answer it is taken to discipline the PHC itself,
+ * as with hardware timestamping, and the README says so.
+ */
+static void port_timestamping(struct ptpmgmt *m, struct feed_view *v,
+			      ptpmgmt_buf *bufs,
+			      struct ptpmgmt_reply *r)
+{
+	char why[256];
+	int i, n;
+
+	v->ts_known = false;
+	n = ptpmgmt_get(m, PTPMGMT_PORT_PROPERTIES_NP, v->nports, FEED_REPLY_MS,
+			bufs, r, why, sizeof(why));
+	for (i = 0; i < n; i++) {
+		struct ptpmgmt_port_properties pp;
+
+		if (ptpmgmt_port_properties(&r[i], &pp) ||
+		    pp.port_number != v->port.port_number ||
+		    memcmp(pp.clock_identity, v->dds.clock_identity, 8))
+			continue;
+		v->ts_known = true;
+		v->timestamping = pp.timestamping;
+	}
 }
 
 /* Ask ptp4l everything one update needs; 0, or -errno with @why. */
@@ -343,6 +375,7 @@ static int poll_ptp4l(struct ptpmgmt *m, struct feed_view *v, char *why,
 		}
 	}
 	v->nports = (unsigned int)n;
+	port_timestamping(m, v, bufs, r);
 	return 0;
 }
 
@@ -493,6 +526,7 @@ static void print_upstream(const struct ionclock_upstream *u)
 	printf("master_offset_ns %" PRId64 "\n", (int64_t)u->master_offset_ns);
 	printf("path_delay_ns %" PRIu64 "\n", (uint64_t)u->path_delay_ns);
 	printf("asymmetry_ns %" PRIu64 "\n", (uint64_t)u->asymmetry_ns);
+	printf("hop_ns %" PRIu64 "\n", (uint64_t)u->hop_ns);
 	printf("age_ns %" PRIu64 "\n", (uint64_t)u->age_ns);
 	printf("ttl_ns %" PRIu64 "\n", (uint64_t)u->ttl_ns);
 	printf("utc_offset_s %d\n", u->utc_offset_s);
@@ -529,7 +563,7 @@ static void print_changes(struct feed_memory *mem,
 	       yes_no(u->flags & IONCLOCK_UPSTREAM_LEAP61),
 	       yes_no(u->flags & IONCLOCK_UPSTREAM_LEAP59),
 	       (uint64_t)(magnitude(u->master_offset_ns) + u->asymmetry_ns +
-			  u->gm_accuracy_ns));
+			  u->gm_accuracy_ns + u->hop_ns));
 	fflush(stdout);
 	mem->shown = *u;
 	mem->printed = true;
@@ -548,6 +582,44 @@ static void report(struct feed_memory *mem, const char *ctx, const char *why,
 	fail(ctx, msg);
 }
 
+/*
+ * ptp4l timestamps in software: its offset is CLOCK_REALTIME's, and the
+ * PHC is a hop further (phc2sys).  The hop, measured now, joins the
+ * error.  A PHC on TAI is expected at CLOCK_REALTIME + currentUtcOffset,
+ * which the domain must then have said.
+ */
+static int add_hop(struct ctl *ctl, struct ionclock_upstream *u, char *why,
+		   size_t len)
+{
+	struct ionclock_info info;
+	int64_t expected = 0;
+	uint64_t hop;
+	int err;
+
+	err = ionclock_info(ctl->c, &info);
+	if (err) {
+		snprintf(why, len, "%s: %s", ctl->dev, ionclock_strerror(err));
+		return err;
+	}
+	if (info.phc_timescale == IONCLOCK_TIMESCALE_TAI) {
+		if (!(u->flags & IONCLOCK_UPSTREAM_UTC_OFFSET_VALID)) {
+			snprintf(why, len, "ptp4l timestamps in software (CLOCK_REALTIME, UTC) and the PHC runs TAI, but the domain's currentUtcOffset is not valid: the hop cannot be measured: not fed");
+			return -EAGAIN;
+		}
+		expected = (int64_t)u->utc_offset_s * NSEC_PER_SEC;
+	}
+	err = phc_hop_ns(info.phc_index, expected, &hop, why, len);
+	if (err)
+		return err;
+	if (hop > FEED_MAX_NS) {
+		snprintf(why, len, "the PHC is %" PRIu64 " ns from CLOCK_REALTIME, beyond 1000 s: not fed",
+			 hop);
+		return -ERANGE;
+	}
+	u->hop_ns = hop;
+	return 0;
+}
+
 /* One update: 0 fed, 1 not (said why), -1 fatal (said why). */
 static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 		     const char *sock, struct ptpmgmt *m,
@@ -556,12 +628,17 @@ static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 	struct ionclock_upstream u;
 	struct feed_view v;
 	char why[256], ctx[160];
+	bool software;
 	int err;
 
 	snprintf(ctx, sizeof(ctx), "feed: %s", sock);
 	err = poll_ptp4l(m, &v, why, sizeof(why));
 	if (!err)
 		err = build_upstream(o, &v, mem, &u, why, sizeof(why));
+	/* A dry run without a device can only say the hop is there. */
+	software = v.ts_known && v.timestamping == PTPMGMT_TS_SOFTWARE;
+	if (!err && software && ctl->c)
+		err = add_hop(ctl, &u, why, sizeof(why));
 	if (err) {
 		report(mem, ctx, why, !o->once);
 		return 1;
@@ -586,6 +663,11 @@ static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 	if (o->once) {
 		printf("socket %s\n", sock);
 		print_upstream(&u);
+		printf("timestamping %s\n", !v.ts_known ? "unknown (taken as hardware)" :
+		       software ? "software (the PHC is a hop from CLOCK_REALTIME)" :
+		       "hardware");
+		if (software && !ctl->c)
+			printf("hop_ns - (no device: not measured)\n");
 		printf("fed %s\n", o->dry_run ? "no (dry run)" : "yes");
 	} else {
 		print_changes(mem, &u);

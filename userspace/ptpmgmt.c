@@ -40,6 +40,8 @@
 #define TIME_PROPERTIES_LEN	4
 #define PORT_DS_LEN		26
 #define TIME_STATUS_LEN		50
+/* portIdentity, portState, timestamping, then the interface's PTPText. */
+#define PORT_PROPERTIES_LEN	13
 
 static void say(char *why, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -97,6 +99,8 @@ const char *ptpmgmt_id_name(uint16_t id)
 		return "PORT_DATA_SET";
 	case PTPMGMT_TIME_STATUS_NP:
 		return "TIME_STATUS_NP";
+	case PTPMGMT_PORT_PROPERTIES_NP:
+		return "PORT_PROPERTIES_NP";
 	default:
 		return "managementId";
 	}
@@ -294,7 +298,7 @@ static int64_t ms_since(const struct timespec *t0)
  * no reply (-ETIMEDOUT), a management error or a malformed reply.
  */
 int ptpmgmt_get(struct ptpmgmt *m, uint16_t id, unsigned int want,
-		int timeout_ms, uint8_t (*bufs)[PTPMGMT_MAX_MSG],
+		int timeout_ms, ptpmgmt_buf *bufs,
 		struct ptpmgmt_reply *replies, char *why, size_t whylen)
 {
 	uint16_t seq = m->sequence++;
@@ -437,5 +441,19 @@ int ptpmgmt_time_status(const struct ptpmgmt_reply *r,
 	/* cumulativeScaledRateOffset, scaledLastGmPhaseChange, ... skipped */
 	d->gm_present = (int32_t)be32(&p[38]);
 	memcpy(d->gm_identity, &p[42], 8);
+	return 0;
+}
+
+int ptpmgmt_port_properties(const struct ptpmgmt_reply *r,
+			    struct ptpmgmt_port_properties *d)
+{
+	const uint8_t *p = r->data;
+
+	if (need(r, PORT_PROPERTIES_LEN) || need(r, PORT_PROPERTIES_LEN + p[12]))
+		return -EBADMSG;
+	memcpy(d->clock_identity, &p[0], 8);
+	d->port_number = be16(&p[8]);
+	d->port_state = p[10];
+	d->timestamping = p[11];
 	return 0;
 }

@@ -2,7 +2,8 @@
 /*
  * A PTP management client for ptp4l's UNIX socket, as pmc is: GET requests
  * and fully checked replies, decoded into host structs.  The wire format
- * is IEEE 1588's (big-endian); TIME_STATUS_NP is linuxptp's own.
+ * is IEEE 1588's (big-endian); TIME_STATUS_NP and PORT_PROPERTIES_NP are
+ * linuxptp's own.
  */
 #ifndef IONCLOCK_PTPMGMT_H
 #define IONCLOCK_PTPMGMT_H
@@ -19,6 +20,10 @@
 #define PTPMGMT_TIME_PROPERTIES_DATA_SET 0x2003
 #define PTPMGMT_PORT_DATA_SET		0x2004
 #define PTPMGMT_TIME_STATUS_NP		0xC000
+#define PTPMGMT_PORT_PROPERTIES_NP	0xC004
+
+/* PORT_PROPERTIES_NP's timestamping: linuxptp's enum timestamp_type. */
+#define PTPMGMT_TS_SOFTWARE		0
 
 /* timePropertiesDS flags, as in the header's flagField second octet. */
 #define PTPMGMT_LEAP61			(1u << 0)
@@ -30,6 +35,9 @@
 
 #define PTPMGMT_MAX_MSG			1500
 #define PTPMGMT_MAX_PORTS		32
+
+/* One message's room; ptpmgmt_get() takes one per reply it waits for. */
+typedef uint8_t ptpmgmt_buf[PTPMGMT_MAX_MSG];
 
 struct ptpmgmt_default_ds {
 	uint16_t number_ports;
@@ -67,6 +75,13 @@ struct ptpmgmt_port_ds {
 	uint8_t port_state;
 	int64_t peer_mean_path_delay_ns;
 	uint8_t delay_mechanism;
+};
+
+struct ptpmgmt_port_properties {
+	uint8_t clock_identity[8];
+	uint16_t port_number;
+	uint8_t port_state;
+	uint8_t timestamping;		/* PTPMGMT_TS_SOFTWARE, or hardware */
 };
 
 struct ptpmgmt_time_status {
@@ -117,7 +132,7 @@ int ptpmgmt_parse(const struct ptpmgmt *m, const uint8_t *buf, size_t len,
 		  uint16_t seq, uint16_t id, struct ptpmgmt_reply *r,
 		  char *why, size_t whylen);
 int ptpmgmt_get(struct ptpmgmt *m, uint16_t id, unsigned int want,
-		int timeout_ms, uint8_t (*bufs)[PTPMGMT_MAX_MSG],
+		int timeout_ms, ptpmgmt_buf *bufs,
 		struct ptpmgmt_reply *replies, char *why, size_t whylen);
 const char *ptpmgmt_id_name(uint16_t id);
 
@@ -132,5 +147,7 @@ int ptpmgmt_time_properties(const struct ptpmgmt_reply *r,
 int ptpmgmt_port_ds(const struct ptpmgmt_reply *r, struct ptpmgmt_port_ds *d);
 int ptpmgmt_time_status(const struct ptpmgmt_reply *r,
 			struct ptpmgmt_time_status *d);
+int ptpmgmt_port_properties(const struct ptpmgmt_reply *r,
+			    struct ptpmgmt_port_properties *d);
 
 #endif /* IONCLOCK_PTPMGMT_H */

@@ -49,7 +49,7 @@ struct bad_case {
 
 static void unknown_flag(struct ionclock_upstream *u) { u->flags |= 1u << 20; }
 static void pad_set(struct ionclock_upstream *u) { u->pad = 1; }
-static void reserved_set(struct ionclock_upstream *u) { u->reserved[5] = 1; }
+static void reserved_set(struct ionclock_upstream *u) { u->reserved[4] = 1; }
 static void both_leaps(struct ionclock_upstream *u)
 {
 	u->flags |= IONCLOCK_UPSTREAM_LEAP61 | IONCLOCK_UPSTREAM_LEAP59;
@@ -66,6 +66,7 @@ static void port_10(struct ionclock_upstream *u) { u->port_state = 10; }
 static void offset_big(struct ionclock_upstream *u) { u->master_offset_ns = 1000000000001LL; }
 static void offset_big_neg(struct ionclock_upstream *u) { u->master_offset_ns = -1000000000001LL; }
 static void asym_big(struct ionclock_upstream *u) { u->asymmetry_ns = 1000000000001ULL; }
+static void hop_big(struct ionclock_upstream *u) { u->hop_ns = 1000000000001ULL; }
 static void ttl_small(struct ionclock_upstream *u) { u->ttl_ns = 99999999; }
 static void ttl_big(struct ionclock_upstream *u) { u->ttl_ns = 86400 * NS + 1; }
 static void age_big(struct ionclock_upstream *u) { u->age_ns = 86400 * NS + 1; }
@@ -91,6 +92,7 @@ static const struct bad_case validate_cases[] = {
 	{ "offset 1000 s + 1 ns", offset_big, -ERANGE },
 	{ "offset -(1000 s + 1 ns)", offset_big_neg, -ERANGE },
 	{ "asymmetry 1000 s + 1 ns", asym_big, -ERANGE },
+	{ "hop 1000 s + 1 ns", hop_big, -ERANGE },
 	{ "ttl under 0.1 s", ttl_small, -ERANGE },
 	{ "ttl over a day", ttl_big, -ERANGE },
 	{ "age over a day", age_big, -ERANGE },
@@ -117,6 +119,9 @@ static void upstream_validate(struct unit *u)
 	up = good();
 	UNIT_EXPECT(u, ionclock_upstream_reported_ns(&up) == 300 + 1000 + 100,
 		    "|-300| + 1000 + 100");
+	up.hop_ns = 7000;
+	UNIT_EXPECT(u, ionclock_upstream_reported_ns(&up) == 300 + 1000 + 100 + 7000,
+		    "|-300| + 1000 + 100 + a hop of 7000");
 }
 
 /* An engine tracking a perfect PHC, counter in ns, published at @t_ns. */

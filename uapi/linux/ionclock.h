@@ -252,7 +252,8 @@ struct ionclock_page {
 	 * the feed stops.  @upstream_reported_ns is the feed's model of the
 	 * PHC's error against the grandmaster when it was measured:
 	 * |@upstream_master_offset_ns| + @upstream_asymmetry_ns +
-	 * @upstream_gm_accuracy_ns.  From @upstream_expiry_tai_ns on (the
+	 * @upstream_gm_accuracy_ns + the hop from the clock ptp4l disciplines
+	 * (struct ionclock_upstream's @hop_ns).  From @upstream_expiry_tai_ns on (the
 	 * feed's time-to-live) nothing has confirmed it: the page sets
 	 * IONCLOCK_FLAG_UPSTREAM_STALE at its next publication (a reader may
 	 * compare itself) and the term keeps growing.  With
@@ -545,10 +546,14 @@ struct ionclock_id_request {
  * @gm_clock_accuracy: its clockAccuracy, raw
  * @time_source: its timeSource, raw
  * @pad: must be 0
+ * @hop_ns: the PHC's distance from the clock the PTP stack disciplines,
+ *	0 .. 10^12: 0 when that clock is the PHC (hardware timestamping);
+ *	with software timestamping it is CLOCK_REALTIME, and the PHC follows
+ *	it through a further hop (phc2sys) that the feed measures
  * @reserved: must be 0
  *
- * The kernel adds |@master_offset_ns| + @asymmetry_ns + @gm_accuracy_ns
- * into the bound as the upstream term (see the page's upstream fields);
+ * The kernel adds |@master_offset_ns| + @asymmetry_ns + @gm_accuracy_ns +
+ * @hop_ns into the bound as the upstream term (see the page's upstream fields);
  * how it ages and how it meets upstream_error_ns is said there.  Setting
  * needs CAP_SYS_TIME; anything out of range fails the call with -ERANGE,
  * unknown flags, both leap flags, or non-zero padding with -EINVAL, and
@@ -591,7 +596,8 @@ struct ionclock_upstream {
 	__u8 gm_clock_accuracy;
 	__u8 time_source;
 	__u8 pad;
-	__u64 reserved[6];
+	__u64 hop_ns;
+	__u64 reserved[5];
 };
 
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
