@@ -15,6 +15,9 @@
 #                        whose TSC is steady: selftests/vm/run.sh)
 #   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,
 #                        lockdep, kmemleak and UBSAN (selftests/vm/debug.config)
+#   make check-fleet     three VMs in one PTP domain (a ptp4l grandmaster,
+#                        two slaves): causality across hosts, a window edge,
+#                        the grandmaster and a feeder lost, a leap second
 #   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
 #                        kernel (FUZZ_IOCTLS, default 1000000)
 #   make demo            boot a VM with an igb NIC, show ionclock live, and
@@ -78,6 +81,9 @@ check-debug:
 
 check-fuzz:
 	selftests/check.sh fuzz
+
+check-fleet:
+	selftests/check.sh fleet $(KERNEL)
 
 check-feed-host:
 	selftests/check.sh feed
@@ -192,7 +198,7 @@ clean:
 	rm -rf build/selftests build/vm-* build/results build/install build/bench \
 		build/demo
 
-.PHONY: all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
+.PHONY: check-fleet all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
 	check-bound check-debug check-feed-host check-fuzz demo \
 	bench soak \
 	style clean install install-module install-userspace uninstall \

@@ -299,6 +299,7 @@ long ionclock_ioctl_set_upstream(struct ionclock_dev *idev, void __user *arg)
 		e->upstream_fed = idev->upstream.fed;
 		e->upstream_reported_ns = idev->upstream.reported_ns;
 		e->upstream_measured_tai_ns = idev->upstream.measured_tai_ns;
+		e->upstream_renewals = idev->upstream.renewals;
 		ionclock_page_publish(idev);
 		if (!was_fed && idev->upstream.fed)
 			pr_info("%s: upstream fed from the PTP domain\n",

@@ -607,7 +607,9 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 {
 	s64 max_slew = frac40_from_ppb(e->params.max_slew_ppb);
 	s64 slew = 0, off = 0, rate;
-	u64 p, growth_ppb, unc_ppb, age_ns;
+	u64 p, growth_ppb, unc_ppb, age_ns, prev_base = e->map.counter_base;
+	bool held = e->published && e->upstream_fed &&
+		    e->upstream_renewals == e->bound_renewals;
 	__int128 mult;
 
 	if (!e->published) {
@@ -714,5 +716,21 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 		growth_ppb += e->params.drift_ppb;
 	b->growth_frac32 = ionclock_mul_div(growth_ppb, 1ULL << 32,
 					    NSEC_PER_SEC_U);
+	/*
+	 * Nothing new from the PTP domain since the last publication (its
+	 * grandmaster lost, or the feed gone): the PHC's error against it is
+	 * no better known than then, so the bound does not fall below the
+	 * last one, grown at its rate, even where the local terms shrink.
+	 */
+	if (held && now > prev_base) {
+		u64 was = add_sat(e->bound.total_ns,
+				  ionclock_mul_div(ionclock_counter_to_ns(e, now - prev_base),
+						   e->bound.growth_frac32,
+						   1ULL << 32));
+
+		if (b->total_ns < was)
+			b->total_ns = was;
+	}
+	e->bound_renewals = e->upstream_renewals;
 	e->bound = *b;
 }

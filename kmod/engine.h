@@ -194,6 +194,12 @@ struct ionclock_engine {
 	bool upstream_fed;
 	u64 upstream_reported_ns;
 	u64 upstream_measured_tai_ns;
+	/*
+	 * How many new measurements the feed has brought, and how many the
+	 * last publication had seen: between two, the bound only grows.
+	 */
+	u64 upstream_renewals;
+	u64 bound_renewals;
 };
 
 void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,

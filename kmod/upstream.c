@@ -126,7 +126,7 @@ void ionclock_upstream_apply(struct ionclock_upstream_state *st,
 			     const struct ionclock_upstream *u,
 			     u64 now_tai_ns, u32 smear_window_s)
 {
-	u64 tai_s = now_tai_ns / NSEC_PER_SEC_U;
+	u64 tai_s = now_tai_ns / NSEC_PER_SEC_U, measured, step;
 
 	if (u->flags & IONCLOCK_UPSTREAM_CLEAR) {
 		u64 updates = st->updates, changes = st->gm_changes;
@@ -139,11 +139,27 @@ void ionclock_upstream_apply(struct ionclock_upstream_state *st,
 	if (st->fed && memcmp(st->last.gm_identity, u->gm_identity,
 			      sizeof(u->gm_identity)))
 		st->gm_changes++;
+	measured = now_tai_ns > u->age_ns ? now_tai_ns - u->age_ns : 0;
+	/*
+	 * A feed repeats its last measurement, aged, until ptp4l takes in
+	 * another sync; what it then says was measured moves with the time
+	 * between the two clocks (the feed's monotonic clock, this TAI) only,
+	 * a small part of the time elapsed.  A new sync moves it by about all
+	 * of that time, and by at least one sync interval (7.8 ms at most
+	 * 128 a second).
+	 */
+	step = (now_tai_ns - st->renewed_set_tai_ns) / 16;
+	if (step < IONCLOCK_UPSTREAM_RENEW_NS)
+		step = IONCLOCK_UPSTREAM_RENEW_NS;
+	if (!st->fed || measured > st->renewed_measured_tai_ns + step) {
+		st->renewals++;
+		st->renewed_measured_tai_ns = measured;
+		st->renewed_set_tai_ns = now_tai_ns;
+	}
 	st->fed = true;
 	st->last = *u;
 	st->set_tai_ns = now_tai_ns;
-	st->measured_tai_ns = now_tai_ns > u->age_ns ? now_tai_ns - u->age_ns :
-						       0;
+	st->measured_tai_ns = measured;
 	st->expiry_tai_ns = now_tai_ns + u->ttl_ns;
 	st->reported_ns = ionclock_upstream_reported_ns(u);
 	st->updates++;
@@ -151,8 +167,14 @@ void ionclock_upstream_apply(struct ionclock_upstream_state *st,
 	if (domain_utc(u) &&
 	    (u->flags & (IONCLOCK_UPSTREAM_LEAP61 | IONCLOCK_UPSTREAM_LEAP59)))
 		remember_leap(&st->leap, u, tai_s, smear_window_s);
-	else if (st->leap.set && tai_s < st->leap.leap_tai_s)
+	else if (st->leap.set && tai_s < st->leap.leap_tai_s &&
+		 u->utc_offset_s != st->leap.base_offset_s + st->leap.delta_s)
 		st->leap.set = false;	/* withdrawn before it happened */
+	/*
+	 * The offset after the leap, before its moment (a grandmaster that
+	 * counts 23:59:60 already): the leap stands, at its own second; the
+	 * new offset alone would move UTC back by the leap.
+	 */
 }
 
 bool ionclock_upstream_utc_usable(const struct ionclock_upstream_state *st,

@@ -16,6 +16,8 @@
 /* The largest error, offset or delay a feed may report: 1000 s, in ns. */
 #define IONCLOCK_UPSTREAM_MAX_NS	1000000000000ULL
 #define IONCLOCK_UPSTREAM_MIN_TTL_NS	100000000ULL
+/* Less than any sync interval ptp4l runs (1/128 s): see the apply. */
+#define IONCLOCK_UPSTREAM_RENEW_NS	1000000ULL
 #define IONCLOCK_UPSTREAM_MAX_TTL_NS	86400000000000ULL
 /*
  * A leap the domain announced is kept at least this long after it, so
@@ -62,6 +64,10 @@ struct ionclock_upstream_state {
 	u64 reported_ns;
 	u64 updates;
 	u64 gm_changes;
+	/* New measurements (not the same one again, aged): see apply. */
+	u64 renewals;
+	u64 renewed_measured_tai_ns;
+	u64 renewed_set_tai_ns;
 	struct ionclock_ptp_leap leap;
 };
 

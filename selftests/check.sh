@@ -5,8 +5,8 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit (and preload-host) | kunit | install |
-#            vm <6.1|6.12> [bound] | debug | fuzz | deps | metrics | ops | feed |
-#            style
+#            vm <6.1|6.12> [bound] | debug | fuzz | fleet [6.12|6.1] | deps |
+#            metrics | ops | feed | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
 set -uo pipefail
@@ -143,6 +143,8 @@ all)
 	run_vm 6.12 bound
 	run_vm debug
 	run_fuzz
+	# Three VMs in one PTP domain: do their bounds agree?
+	run_script fleet selftests/vm/fleet.sh
 	# The VMs' metrics through promtool and node_exporter.
 	run_script metrics selftests/metrics_test.sh
 	;;
@@ -170,6 +172,11 @@ debug)
 	;;
 deps)
 	run_script deps selftests/deps_test.sh
+	;;
+fleet)
+	selftests/vm/install-deps.sh || exit 1
+	make -s userspace selftests || exit 1
+	run_script fleet selftests/vm/fleet.sh "${2:-6.12}"
 	;;
 fuzz)
 	selftests/vm/install-deps.sh || exit 1

@@ -8,8 +8,10 @@
  * turns them into the kernel's upstream state; the error model is the
  * kernel's (|offset| + asymmetry + grandmaster accuracy), this file only
  * supplies the parts.  What it adds of its own is said where it is done:
- * the asymmetry allowance, the decoding of clockAccuracy, and the age of
- * the offset (how long ptp4l's last sync has stood still).  Anything ptp4l
+ * the envelope of the last syncs' offsets, the asymmetry allowance, the
+ * decoding of clockAccuracy, the age of the offset (how long ptp4l's last
+ * sync has stood still), and the hop to the PHC when ptp4l timestamps in
+ * software.  Anything ptp4l
  * did not say, or said out of range, is not fed: the poll is dropped with
  * one message and retried at the next interval.
  */
@@ -68,13 +70,26 @@ struct feed_view {
 };
 
 /*
+ * ptp4l's offset is one measurement, as noisy as its timestamps: with
+ * software timestamps under load one sync can be off by more than the
+ * last one reported.  The feed hands on the envelope of the last
+ * FEED_ENVELOPE syncs (the largest offset, and the largest path delay for
+ * the asymmetry allowance), not the last alone.
+ */
+#define FEED_ENVELOPE		16
+
+/*
  * What the feed remembers between polls: when ptp4l's last sync was first
- * seen, and the last offset measured while a port was synchronising.
+ * seen, the envelope of the offsets measured while a port was
+ * synchronising, and what that envelope gave.
  */
 struct feed_memory {
 	bool have_ingress;
 	int64_t ingress_ns;
 	struct timespec ingress_seen;
+	int64_t env_offset_ns[FEED_ENVELOPE];
+	uint64_t env_path_ns[FEED_ENVELOPE];
+	unsigned int env_len, env_next;
 	bool have_measure;
 	bool had_master;	/* a measurement against another clock */
 	int64_t offset_ns;
@@ -389,6 +404,22 @@ static int64_t ns_between(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) * NSEC_PER_SEC + (b->tv_nsec - a->tv_nsec);
 }
 
+/* The largest offset and path delay of the syncs remembered. */
+static void envelope(const struct feed_memory *mem, int64_t *offset,
+		     uint64_t *path)
+{
+	unsigned int i;
+
+	*offset = mem->env_offset_ns[0];
+	*path = mem->env_path_ns[0];
+	for (i = 1; i < mem->env_len; i++) {
+		if (magnitude(mem->env_offset_ns[i]) > magnitude(*offset))
+			*offset = mem->env_offset_ns[i];
+		if (mem->env_path_ns[i] > *path)
+			*path = mem->env_path_ns[i];
+	}
+}
+
 /*
  * The upstream state for the kernel from one poll and what came before.
  * Returns 0, or -ERANGE / -EAGAIN with @why when there is nothing true to
@@ -437,10 +468,15 @@ static int build_upstream(const struct feed_opts *o, const struct feed_view *v,
 			mem->have_ingress = true;
 			mem->ingress_ns = v->ts.ingress_time_ns;
 			mem->ingress_seen = now;
+			mem->env_offset_ns[mem->env_next] = v->ts.master_offset_ns;
+			mem->env_path_ns[mem->env_next] = path;
+			mem->env_next = (mem->env_next + 1) % FEED_ENVELOPE;
+			if (mem->env_len < FEED_ENVELOPE)
+				mem->env_len++;
 		}
 		mem->have_measure = true;
 		mem->had_master = true;
-		mem->offset_ns = v->ts.master_offset_ns;
+		envelope(mem, &mem->offset_ns, &path);
 		mem->path_delay_ns = path;
 		mem->asymmetry_ns = o->fixed_asymmetry ? o->asymmetry_ns :
 				    path * o->asymmetry_pct / 100;
@@ -585,11 +621,14 @@ static void report(struct feed_memory *mem, const char *ctx, const char *why,
 /*
  * ptp4l timestamps in software: its offset is CLOCK_REALTIME's, and the
  * PHC is a hop further (phc2sys).  The hop, measured now, joins the
- * error.  A PHC on TAI is expected at CLOCK_REALTIME + currentUtcOffset,
- * which the domain must then have said.
+ * error.  Where CLOCK_REALTIME should be: a ptp4l slave keeps it on UTC
+ * (the domain's time less currentUtcOffset), so a PHC on TAI is expected
+ * at CLOCK_REALTIME + currentUtcOffset, which the domain must then have
+ * said; a ptp4l grandmaster sends its CLOCK_REALTIME as the domain's time
+ * itself, TAI, so a PHC on TAI is expected right on it.
  */
-static int add_hop(struct ctl *ctl, struct ionclock_upstream *u, char *why,
-		   size_t len)
+static int add_hop(struct ctl *ctl, struct ionclock_upstream *u, bool is_gm,
+		   char *why, size_t len)
 {
 	struct ionclock_info info;
 	int64_t expected = 0;
@@ -601,12 +640,15 @@ static int add_hop(struct ctl *ctl, struct ionclock_upstream *u, char *why,
 		snprintf(why, len, "%s: %s", ctl->dev, ionclock_strerror(err));
 		return err;
 	}
-	if (info.phc_timescale == IONCLOCK_TIMESCALE_TAI) {
+	if ((info.phc_timescale == IONCLOCK_TIMESCALE_TAI) != is_gm) {
 		if (!(u->flags & IONCLOCK_UPSTREAM_UTC_OFFSET_VALID)) {
-			snprintf(why, len, "ptp4l timestamps in software (CLOCK_REALTIME, UTC) and the PHC runs TAI, but the domain's currentUtcOffset is not valid: the hop cannot be measured: not fed");
+			snprintf(why, len, "ptp4l timestamps in software and the PHC runs %s, CLOCK_REALTIME %s, but the domain's currentUtcOffset is not valid: the hop cannot be measured: not fed",
+				 is_gm ? "UTC" : "TAI", is_gm ? "TAI" : "UTC");
 			return -EAGAIN;
 		}
 		expected = (int64_t)u->utc_offset_s * NSEC_PER_SEC;
+		if (is_gm)
+			expected = -expected;
 	}
 	err = phc_hop_ns(info.phc_index, expected, &hop, why, len);
 	if (err)
@@ -638,7 +680,9 @@ static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 	/* A dry run without a device can only say the hop is there. */
 	software = v.ts_known && v.timestamping == PTPMGMT_TS_SOFTWARE;
 	if (!err && software && ctl->c)
-		err = add_hop(ctl, &u, why, sizeof(why));
+		err = add_hop(ctl, &u, v.port.port_state == IONCLOCK_PORT_MASTER &&
+			      !memcmp(v.pds.gm_identity, v.dds.clock_identity, 8),
+			      why, sizeof(why));
 	if (err) {
 		report(mem, ctx, why, !o->once);
 		return 1;

@@ -190,6 +190,79 @@ static void upstream_term(struct unit *u)
 		    "an hour on: %llu", (unsigned long long)b.upstream_ns);
 }
 
+/*
+ * With nothing new from the domain the bound only grows, even when the
+ * local terms shrink; a new measurement lets it fall again.
+ */
+static void upstream_held(struct unit *u)
+{
+	const u64 t = 1000 * NS;
+	struct ionclock_sample s = { .half_width = 50 };
+	struct ionclock_engine e;
+	struct ionclock_bound wide, held, renewed;
+	u64 grown;
+
+	tracking_engine(&e, t);
+	e.upstream_fed = true;
+	e.upstream_reported_ns = 1400;
+	e.upstream_measured_tai_ns = e.map.time_base_ns;
+	e.upstream_renewals = 1;
+	/* A slow PHC read: a wide bracket, published with fresh news. */
+	s.counter = t + 100000000ULL;
+	s.phc_ns = s.counter;
+	ionclock_engine_add_sample(&e, &s);
+	e.bracket_ns = 5000;
+	ionclock_engine_publish(&e, s.counter, &wide);
+	/* A quick one: the bracket shrinks, but the domain said nothing. */
+	s.counter += 100000000ULL;
+	s.phc_ns = s.counter;
+	ionclock_engine_add_sample(&e, &s);
+	e.bracket_ns = 50;
+	ionclock_engine_publish(&e, s.counter, &held);
+	grown = wide.total_ns + ((100000000ULL * wide.growth_frac32) >> 32);
+	UNIT_EXPECT(u, held.bracket_ns < wide.bracket_ns,
+		    "the bracket shrank: %llu -> %llu",
+		    (unsigned long long)wide.bracket_ns,
+		    (unsigned long long)held.bracket_ns);
+	UNIT_EXPECT(u, held.total_ns + 1 >= grown,
+		    "held: %llu, the last bound grown %llu",
+		    (unsigned long long)held.total_ns, (unsigned long long)grown);
+	/* A new measurement: the local terms count again. */
+	e.upstream_renewals = 2;
+	e.upstream_measured_tai_ns = e.map.time_base_ns;
+	s.counter += 100000000ULL;
+	s.phc_ns = s.counter;
+	ionclock_engine_add_sample(&e, &s);
+	e.bracket_ns = 50;
+	ionclock_engine_publish(&e, s.counter, &renewed);
+	UNIT_EXPECT(u, renewed.total_ns < wide.total_ns,
+		    "renewed: %llu below %llu",
+		    (unsigned long long)renewed.total_ns,
+		    (unsigned long long)wide.total_ns);
+}
+
+/* The same measurement fed again is not news; a new sync is. */
+static void upstream_renewal(struct unit *u)
+{
+	struct ionclock_upstream_state st;
+	struct ionclock_upstream up = good();
+
+	memset(&st, 0, sizeof(st));
+	ionclock_upstream_apply(&st, &up, 100 * NS, 0);
+	UNIT_EXPECT(u, st.renewals == 1, "first: %llu",
+		    (unsigned long long)st.renewals);
+	/* 10 s on, the same sync aged 10 s (a few us off): no news. */
+	up.age_ns = 10 * NS - 3000;
+	ionclock_upstream_apply(&st, &up, 110 * NS, 0);
+	UNIT_EXPECT(u, st.renewals == 1, "repeated: %llu",
+		    (unsigned long long)st.renewals);
+	/* A sync measured 0.25 s ago: news. */
+	up.age_ns = NS / 4;
+	ionclock_upstream_apply(&st, &up, 111 * NS, 0);
+	UNIT_EXPECT(u, st.renewals == 2, "new: %llu",
+		    (unsigned long long)st.renewals);
+}
+
 static void apply(struct ionclock_upstream_state *st, u32 flags, s32 off,
 		  u64 tai_s, u32 window)
 {
@@ -220,6 +293,16 @@ static void ptp_leap(struct unit *u)
 		    "page fields %d %d %llu %u", ls.tai_utc_offset_s, ls.delta_s,
 		    (unsigned long long)ls.leap_tai_s, w);
 
+	/*
+	 * During 23:59:60 the grandmaster already says 38, no flags: the
+	 * leap stands at its own second, the page still shows 37 + 1.
+	 */
+	apply(&st, 0, 38, MIDNIGHT_TAI_S - 1, 86400);
+	ionclock_upstream_leap_at(&st, MIDNIGHT_TAI_S - 1, &ls, &w);
+	UNIT_EXPECT(u, st.leap.set && ls.tai_utc_offset_s == 37 && ls.delta_s == 1 &&
+		    ls.leap_tai_s == MIDNIGHT_TAI_S,
+		    "early 38: %d %d %llu", ls.tai_utc_offset_s, ls.delta_s,
+		    (unsigned long long)ls.leap_tai_s);
 	/* The same announcement after midnight (stale) does not move it. */
 	apply(&st, IONCLOCK_UPSTREAM_LEAP61, 37, MIDNIGHT_TAI_S + 2, 86400);
 	UNIT_EXPECT(u, st.leap.leap_tai_s == MIDNIGHT_TAI_S, "kept at %llu",
@@ -386,6 +469,8 @@ static void utc_sources(struct unit *u)
 const struct unit_case unit_upstream_cases[] = {
 	{ "upstream: every flag, range and reserved field is checked", upstream_validate },
 	{ "upstream: the fed term ages by drift_ppb over its floor", upstream_term },
+	{ "upstream: no news from the domain, the bound only grows", upstream_held },
+	{ "upstream: a repeated measurement is not news", upstream_renewal },
 	{ "upstream: a leap the domain announces ends its UTC day", ptp_leap },
 	{ "utc: sources in order, disagreement reported", utc_sources },
 	{ NULL, NULL },

@@ -20,11 +20,13 @@ set -euo pipefail
 
 packages=(build-essential gcc-12 bc flex bison libelf-dev cpio xz-utils zstd
 	  kmod busybox-static linuxptp tzdata python3 linux-source-6.1 dkms dwarves
+	  vde2
 	  pkg-config groff-base man-db gnuplot-nox prometheus
 	  prometheus-node-exporter curl libjemalloc2 libtcmalloc-minimal4
 	  libmimalloc2.0 redis-server redis-tools)
 # dwarves is pahole: Debian's 6.12 headers carry a vmlinux, and with it
-# kbuild gives every module BTF.
+# kbuild gives every module BTF.  vde2's switch is the fleet test's private
+# link between its VMs (fleet.sh).
 qemu_packages=(qemu-system-x86 qemu-system-data ipxe-qemu seabios)
 apt_etc=${IONCLOCK_APT_ETC:-/etc/apt}
 

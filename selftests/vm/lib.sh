@@ -138,13 +138,14 @@ vm_pack() {
 # WireGuard's QEMU harness, the guest's PID 1 writes one word there only if
 # every test passed; a failure, an oops or WARN (panic_on_warn=1) or a hang
 # (timeout) all leave it out.  Returns 0 only for "success".  vm_monitor
-# (default none) is QEMU's -monitor, for runners that pause the guest.
+# (default none) is QEMU's -monitor, for runners that pause the guest;
+# vm_smp (default 2) its vCPUs.
 vm_boot() {
 	local out=$1 timeout_s=$2 accel=$3 rc
 	shift 3
 	rm -f "$out/result"
 	timeout --foreground "$timeout_s" qemu-system-x86_64 \
-		-accel "$accel" -cpu max -smp 2 -m 1G -nographic -no-reboot \
+		-accel "$accel" -cpu max -smp "${vm_smp:-2}" -m 1G -nographic -no-reboot \
 		-kernel "$vm_vmlinuz" -initrd "$out/initramfs.gz" \
 		-append "$vm_append" \
 		-chardev file,id=result,path="$out/result" \

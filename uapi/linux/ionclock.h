@@ -115,6 +115,12 @@
  * that too.  PHC steps are outside the assumptions until seen: they are
  * flagged, then covered by @error_slew_ns.
  *
+ * While a feed is set and has brought no new measurement since the last
+ * publication (the domain's grandmaster lost, or the feed stopped), the
+ * bound never falls below the last one published grown at its rate: the
+ * PHC's error against the domain is no better known than it was, whatever
+ * the local terms do.  A new measurement releases it.
+ *
  * With a PHC on UTC (phc_timescale) and no TAI - UTC offset known, the
  * page's time is UTC under TAI's name: IONCLOCK_FLAG_BOUND_VALID is clear.
  *
@@ -527,8 +533,9 @@ struct ionclock_id_request {
  * struct ionclock_upstream - the PTP domain's view of the PHC, from a feed
  * @flags: IONCLOCK_UPSTREAM_*; no other bit may be set
  * @port_state: IEEE 1588 portState of ptp4l's port (IONCLOCK_PORT_*)
- * @master_offset_ns: ptp4l's last offset from its master (TIME_STATUS_NP),
- *	|value| <= 10^12
+ * @master_offset_ns: ptp4l's offset from its master (TIME_STATUS_NP),
+ *	|value| <= 10^12; ionclockctl feed gives the largest of the last 16
+ *	syncs, as one sync's measurement is only as good as its timestamps
  * @asymmetry_ns: allowance for path asymmetry, 0 .. 10^12 (the feed's
  *	policy; any asymmetry A moves the offset by A/2, at most the mean
  *	path delay)
