@@ -317,6 +317,9 @@ upstream_stage() {
 		[ "$(grep -c retrying /tmp/feed.err)" = 1 ]
 	}
 	feed_resumes() {
+		# ptp4l -S serves CLOCK_REALTIME, and the feed measures the PHC's
+		# hop from it: put the PHC on it (earlier stages moved it far).
+		phc_ctl -q "$igb_ptp" -- freq 0 set || return 1
 		ptp4l -2 -S -i "$igb" -f /tmp/ptp4l.cfg >/tmp/ptp4l.log 2>&1 &
 		echo $! >/tmp/ptp4l.pid
 		i=0
