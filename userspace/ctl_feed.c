@@ -545,7 +545,9 @@ static const char *yes_no(bool v)
 	return v ? "yes" : "no";
 }
 
-static void print_upstream(const struct ionclock_upstream *u)
+/* @hop_unmeasured: a dry run of a software-timestamped port, no device. */
+static void print_upstream(const struct ionclock_upstream *u,
+			   bool hop_unmeasured)
 {
 	char id[32];
 
@@ -562,7 +564,10 @@ static void print_upstream(const struct ionclock_upstream *u)
 	printf("master_offset_ns %" PRId64 "\n", (int64_t)u->master_offset_ns);
 	printf("path_delay_ns %" PRIu64 "\n", (uint64_t)u->path_delay_ns);
 	printf("asymmetry_ns %" PRIu64 "\n", (uint64_t)u->asymmetry_ns);
-	printf("hop_ns %" PRIu64 "\n", (uint64_t)u->hop_ns);
+	if (hop_unmeasured)
+		printf("hop_ns - (no device: not measured)\n");
+	else
+		printf("hop_ns %" PRIu64 "\n", (uint64_t)u->hop_ns);
 	printf("age_ns %" PRIu64 "\n", (uint64_t)u->age_ns);
 	printf("ttl_ns %" PRIu64 "\n", (uint64_t)u->ttl_ns);
 	printf("utc_offset_s %d\n", u->utc_offset_s);
@@ -706,12 +711,10 @@ static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 	}
 	if (o->once) {
 		printf("socket %s\n", sock);
-		print_upstream(&u);
+		print_upstream(&u, software && !ctl->c);
 		printf("timestamping %s\n", !v.ts_known ? "unknown (taken as hardware)" :
 		       software ? "software (the PHC is a hop from CLOCK_REALTIME)" :
 		       "hardware");
-		if (software && !ctl->c)
-			printf("hop_ns - (no device: not measured)\n");
 		printf("fed %s\n", o->dry_run ? "no (dry run)" : "yes");
 	} else {
 		print_changes(mem, &u);
@@ -809,7 +812,7 @@ int cmd_upstream(struct ctl *ctl, int argc, char **argv)
 	       yes_no(pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE));
 	printf("upstream_untraceable %s\n",
 	       yes_no(pg.flags & IONCLOCK_FLAG_UPSTREAM_UNTRACEABLE));
-	print_upstream(&u);
+	print_upstream(&u, false);
 	printf("error_upstream_ns %" PRIu64 "\n", (uint64_t)pg.error_upstream_ns);
 	printf("upstream_updates %" PRIu64 "\n", (uint64_t)pg.upstream_updates);
 	printf("upstream_gm_changes %" PRIu64 "\n",
