@@ -428,7 +428,9 @@ for abi in "$abi61" "$abi612"; do
 		not_ok "dkms build for '$abi' (headers missing)"
 		continue
 	fi
-	if dkms_ build -m ionclock -v "$version" -k "$abi" \
+	# DKMS looks for sign-file under /lib/modules/$abi/build, which
+	# headers unpacked into the cache are not: name theirs.
+	if sign_file=$kd/scripts/sign-file dkms_ build -m ionclock -v "$version" -k "$abi" \
 		--kernelsourcedir "$kd" >"$log.dkms-$abi" 2>&1; then
 		ok "dkms build -k $abi"
 	else
