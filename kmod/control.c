@@ -14,7 +14,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 static bool reserved_zero(const __u64 *r, size_t n)
 {

@@ -12,7 +12,7 @@
 #include <linux/timekeeping.h>
 #include <asm/tsc.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 #define IONCLOCK_COUNTER_SHIFT	32
 

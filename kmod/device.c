@@ -8,7 +8,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 static struct ionclock_dev *file_idev(struct file *f)
 {

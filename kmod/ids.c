@@ -11,7 +11,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 #define NSEC_PER_MSEC_ULL	1000000ULL
 #define ID_SEQS			(IONCLOCK_ID_SEQ_MASK + 1)

@@ -11,7 +11,7 @@
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 static char *phc[IONCLOCK_MAX_DEVICES];
 static int nphc;

@@ -10,7 +10,7 @@
 #include <linux/mm.h>
 #include <linux/stddef.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 #include "utc_source.h"
 
 static_assert(sizeof(struct ionclock_page) <= IONCLOCK_PAGE_SIZE);

@@ -23,7 +23,7 @@
 #include <net/net_namespace.h>
 
 #include "compat.h"
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 /*
  * The leading members of the PTP core's private struct ptp_clock, identical

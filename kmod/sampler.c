@@ -11,7 +11,7 @@
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 static const char *const state_names[] = {
 	[IONCLOCK_ENGINE_STARTING] = "starting",

@@ -7,7 +7,7 @@
 #include <linux/jiffies.h>
 #include <linux/sysfs.h>
 
-#include "ionclock.h"
+#include "ionclock_kmod.h"
 
 static struct ionclock_dev *dev_idev(struct device *dev)
 {

@@ -12,8 +12,8 @@
  * ordered by anything else (a lock, a message): see the GUARANTEES in
  * <linux/ionclock.h>.
  */
-#ifndef IONCLOCK_H
-#define IONCLOCK_H
+#ifndef IONCLOCK_LIB_H
+#define IONCLOCK_LIB_H
 
 #include <errno.h>
 #include <stddef.h>
@@ -343,4 +343,4 @@ const char *ionclock_strerror(int err);
 }
 #endif
 
-#endif /* IONCLOCK_H */
+#endif /* IONCLOCK_LIB_H */

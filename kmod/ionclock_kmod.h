@@ -3,8 +3,8 @@
  * ionclock's in-module interfaces: one struct per /dev/ionclockN and the
  * entry points of each file.
  */
-#ifndef IONCLOCK_H
-#define IONCLOCK_H
+#ifndef IONCLOCK_KMOD_H
+#define IONCLOCK_KMOD_H
 
 #include <linux/atomic.h>
 #include <linux/miscdevice.h>
@@ -196,4 +196,4 @@ extern const struct attribute_group *ionclock_groups[];
 int ionclock_device_register(struct ionclock_dev *idev);
 void ionclock_device_unregister(struct ionclock_dev *idev);
 
-#endif /* IONCLOCK_H */
+#endif /* IONCLOCK_KMOD_H */
