@@ -24,7 +24,7 @@
  * logged; after convergence, and in every other scenario, there must be
  * none.
  *
- * One scenario injects no PHC fault: cpu_hog starves the sampler itself
+ * One test injects no PHC fault: starve.cpu_hog starves the sampler itself
  * (see hog_start()), so that the published time runs on with no news from
  * the PHC while the bound must keep covering the truth.
  *
@@ -72,6 +72,12 @@ struct watch {
 	uint64_t last_taken;
 	int64_t last_taken_ns;
 	int64_t max_sample_gap_ns;
+	/* Why converge() turned checks down, for the log when it fails. */
+	long unread;		/* a read failed */
+	long wide;		/* sandwich too wide to judge */
+	long far;		/* truth CONVERGED_NS or more away */
+	long untracked;		/* not TRACKING */
+	long off_rate;		/* rate not yet the PHC's */
 };
 
 static long long read_ll(const char *path)
@@ -132,6 +138,13 @@ FIXTURE(fault) {
 	int64_t freq_ppb;	/* the PHC's rate then, as ionclock has it */
 };
 
+/* The sampler starved (see hog_start()), with no PHC fault. */
+FIXTURE(starve) {
+	struct target t;
+	struct test_reader r;
+	int64_t bound_ns;	/* the bound before the hogs */
+};
+
 FIXTURE_VARIANT(fault) {
 	const char *param;	/* the fakephc parameter that makes the fault */
 	long long value;	/* written to it */
@@ -150,7 +163,6 @@ FIXTURE_VARIANT(fault) {
 	int converge_s;		/* limit to converge after the fault or its end */
 	double min_converge_s;	/* faster is wrong (a step where a slew is due) */
 	unsigned int max_slew_ppb; /* config for the scenario; 0: as loaded */
-	bool hog;		/* the fault is RT hogs on every CPU, not param */
 };
 
 /*
@@ -217,11 +229,31 @@ static void observe(struct target *t, struct watch *w, int64_t ms)
 }
 
 /*
+ * Whether one judged check (@err from check()) finds ionclock converged;
+ * if not, counts why in @w.
+ */
+static bool converged(struct target *t, struct watch *w, int64_t err,
+		      int64_t freq_ppb)
+{
+	if (err >= CONVERGED_NS)
+		w->far++;
+	else if (t->p->state != IONCLOCK_STATE_TRACKING)
+		w->untracked++;
+	else if (freq_ppb != INT64_MIN &&
+		 llabs(t->p->phc_freq_ppb - freq_ppb) >= FREQ_TOLERANCE_PPB)
+		w->off_rate++;
+	else
+		return true;
+	return false;
+}
+
+/*
  * Seconds until ionclock is TRACKING within CONVERGED_NS of the truth on
- * three checks in a row (sandwiches narrower than that: a reader that was
- * preempted proves nothing) and, if @freq_ppb is not INT64_MIN, estimates
- * the PHC's rate within FREQ_TOLERANCE_PPB of it; -1 after @limit_s.
- * Misses stop counting as transient from then on.
+ * three checks in a row and, if @freq_ppb is not INT64_MIN, estimates the
+ * PHC's rate within FREQ_TOLERANCE_PPB of it; -1 after @limit_s.  A check
+ * whose read failed, or whose sandwich is CONVERGED_NS wide or more (a
+ * reader that was preempted proves nothing), neither counts nor breaks a
+ * run.  Misses stop counting as transient from then on.
  */
 static double converge(struct target *t, struct watch *w, int limit_s,
 		       int64_t freq_ppb)
@@ -231,24 +263,27 @@ static double converge(struct target *t, struct watch *w, int limit_s,
 
 	do {
 		err = check(t, w, &width);
-		if (err == INT64_MIN || width >= CONVERGED_NS) {
-			usleep(2000);
-			continue;
-		}
-		if (err < CONVERGED_NS &&
-		    t->p->state == IONCLOCK_STATE_TRACKING &&
-		    (freq_ppb == INT64_MIN ||
-		     llabs(t->p->phc_freq_ppb - freq_ppb) < FREQ_TOLERANCE_PPB)) {
-			if (++good == 3) {
-				w->transient = false;
-				return (test_mono_ns() - start) / 1e9;
-			}
-		} else {
+		if (err == INT64_MIN) {
+			w->unread++;
+		} else if (width >= CONVERGED_NS) {
+			w->wide++;
+		} else if (!converged(t, w, err, freq_ppb)) {
 			good = 0;
+		} else if (++good == 3) {
+			w->transient = false;
+			return (test_mono_ns() - start) / 1e9;
 		}
 		usleep(2000);
 	} while (test_mono_ns() - start < limit_s * 1000000000LL);
 	return -1;
+}
+
+/* Why converge() did not see ionclock converge. */
+static void log_unconverged(const struct watch *w)
+{
+	fprintf(stderr, "# not converged: of %ld checks, %ld unread, %ld too wide, %ld too far, %ld not tracking, %ld off the rate\n",
+		w->checks, w->unread, w->wide, w->far, w->untracked,
+		w->off_rate);
 }
 
 /* Seconds until the page's state is in @mask, -1 after @limit_ms. */
@@ -338,6 +373,7 @@ static void fake_reset(void)
  * kthreads and every kworker wait on the CPUs as the sampler does.
  */
 #define HOG_MS		5000
+#define HOG_CONVERGE_S	10
 #define HOG_PRIO	10
 #define READER_PRIO	20
 #define CHECKER_PRIO	30
@@ -473,30 +509,76 @@ static void hog_stop(pthread_t reader)
 		pthread_join(hogs.threads[i], NULL);
 }
 
+/*
+ * Open the fake's truth and ionclock on it, then wait until ionclock is
+ * TRACKING and settled, whatever the last scenario left behind.  Fills
+ * *@bound_ns with the bound once settled, without fault (the last few
+ * checks').  0; -ENOENT without fakephc; -1 with a line saying why.
+ */
+static int target_settle(struct target *t, int64_t *bound_ns)
+{
+	struct watch w = { .transient = true };
+	char path[256];
+
+	t->truth_fd = -1;
+	snprintf(path, sizeof(path), "%s/now_ns", test_fake_dir());
+	t->truth_fd = open(path, O_RDONLY);
+	if (t->truth_fd < 0) {
+		fprintf(stderr, "# %s: %s (fakephc not loaded)\n", path,
+			strerror(errno));
+		return -ENOENT;
+	}
+	fake_reset();
+	if (ionclock_open(test_ionclock_dev(), &t->c)) {
+		fprintf(stderr, "# %s: %s\n", test_ionclock_dev(),
+			strerror(errno));
+		t->c = NULL;
+		return -1;
+	}
+	t->p = ionclock_page(t->c);
+	if (!test_wait_state(t->c, IONCLOCK_STATE_TRACKING, 15)) {
+		fprintf(stderr, "# not TRACKING within 15 s\n");
+		return -1;
+	}
+	if (converge(t, &w, 15, 0) < 0) {
+		log_unconverged(&w);
+		return -1;
+	}
+	if (settle(t, &w, 15) < 0) {
+		fprintf(stderr, "# offset %lld ns still slewed after 15 s\n",
+			(long long)t->p->phc_offset_ns);
+		return -1;
+	}
+	memset(&w, 0, sizeof(w));
+	observe(t, &w, 100);
+	*bound_ns = w.max_bound_ns;
+	return 0;
+}
+
+/*
+ * After the test: the reader stopped (it must have seen no step back and
+ * no error), the fake as loaded, ionclock closed.
+ */
+static void target_close(struct __test_metadata *_metadata, struct target *t,
+			 struct test_reader *r)
+{
+	test_reader_stop(r);
+	EXPECT_EQ(0, atomic_load(&r->backward));
+	EXPECT_EQ(0, atomic_load(&r->errors));
+	fake_reset();
+	if (t->c)
+		ionclock_close(t->c);
+	close(t->truth_fd);
+}
+
 FIXTURE_SETUP(fault)
 {
-	char path[256];
-	struct watch w = {};
+	int err = target_settle(&self->t, &self->bound_ns);
 
-	self->t.truth_fd = -1;
-	snprintf(path, sizeof(path), "%s/now_ns", test_fake_dir());
-	self->t.truth_fd = open(path, O_RDONLY);
-	if (self->t.truth_fd < 0)
-		SKIP(return, "%s: %s (fakephc not loaded)", path,
-		     strerror(errno));
-	fake_reset();
-	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &self->t.c));
-	self->t.p = ionclock_page(self->t.c);
-	ASSERT_TRUE(test_wait_state(self->t.c, IONCLOCK_STATE_TRACKING, 15));
-	/* Whatever the last scenario left behind settles first. */
-	w.transient = true;
-	ASSERT_LE(0, converge(&self->t, &w, 15, 0));
-	ASSERT_LE(0, settle(&self->t, &w, 15));
+	if (err == -ENOENT)
+		SKIP(return, "fakephc not loaded");
+	ASSERT_EQ(0, err);
 	self->freq_ppb = self->t.p->phc_freq_ppb;
-	/* The bound once settled, without fault: the last few checks. */
-	memset(&w, 0, sizeof(w));
-	observe(&self->t, &w, 100);
-	self->bound_ns = w.max_bound_ns;
 
 	if (variant->max_slew_ppb) {
 		struct ionclock_config cfg = {};
@@ -515,17 +597,29 @@ FIXTURE_TEARDOWN(fault)
 {
 	if (self->t.truth_fd < 0)
 		return;
-	test_reader_stop(&self->r);
-	EXPECT_EQ(0, atomic_load(&self->r.backward));
-	EXPECT_EQ(0, atomic_load(&self->r.errors));
 	if (self->config_changed) {
 		self->saved.set = IONCLOCK_CONFIG_MAX_SLEW;
 		EXPECT_EQ(0, ioctl(ionclock_fd(self->t.c), IONCLOCK_IOC_SET_CONFIG,
 				   &self->saved));
 	}
-	fake_reset();
-	ionclock_close(self->t.c);
-	close(self->t.truth_fd);
+	target_close(_metadata, &self->t, &self->r);
+}
+
+FIXTURE_SETUP(starve)
+{
+	int err = target_settle(&self->t, &self->bound_ns);
+
+	if (err == -ENOENT)
+		SKIP(return, "fakephc not loaded");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, test_reader_start(&self->r, self->t.c));
+}
+
+FIXTURE_TEARDOWN(starve)
+{
+	if (self->t.truth_fd < 0)
+		return;
+	target_close(_metadata, &self->t, &self->r);
 }
 
 /*
@@ -594,20 +688,6 @@ FIXTURE_VARIANT_ADD(fault, removal) {
 	.new_generation = true, .converge_s = 15,
 };
 
-/*
- * No PHC fault: the sampler starved for HOG_MS by RT hogs on every CPU.
- * The time runs on the last rate and the bound grows by drift x age.  So
- * that the drift term has something to cover, the fake PHC's rate moves by
- * two thirds of drift_ppb as the hogs start: within what the bound assumes
- * (see the uapi header), so every check counts, none is transient; with
- * no growth for the age of the last sample the truth would leave the bound
- * within a second.  Samples must in fact stop.
- */
-FIXTURE_VARIANT_ADD(fault, cpu_hog) {
-	.hog = true, .hold_ms = HOG_MS,
-	.during = ST(TRACKING), .wider_bound = true, .converge_s = 10,
-};
-
 TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 {
 	uint64_t rejected = self->t.p->samples_rejected;
@@ -618,36 +698,13 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	double left = 0, held_s = 0, conv;
 	int soak = test_soak_seconds();
 	long long value = variant->value;
-	uint64_t taken = 0, taken_during = 0;
-	const char *what = variant->hog ? "hog_ms" : variant->param;
-	long long hog_drift_ppb = ionclock_param("drift_ppb") * 2 / 3;
-	double back = 0;
 	long reads;
-	int err;
 
-	if (variant->hog) {
-		/* Checks and reader above the hogs: they must go on. */
-		ASSERT_EQ(0, set_fifo(pthread_self(), CHECKER_PRIO));
-		ASSERT_EQ(0, set_fifo(self->r.thread, READER_PRIO));
-		taken = self->t.p->samples_taken;
-		err = hog_start();
-		if (!err)
-			err = test_fake_set("rate_ppb", hog_drift_ppb);
-		if (err) {
-			/* Never leave the machine to the hogs. */
-			hog_stop(self->r.thread);
-			set_fifo(pthread_self(), 0);
-			ASSERT_EQ(0, err);
-		}
-		value = HOG_MS;
-	} else {
-		ASSERT_EQ(0, test_fake_set(variant->param, value));
-	}
+	ASSERT_EQ(0, test_fake_set(variant->param, value));
 	after.transient = variant->transient;
 	if (variant->hold_ms) {
 		/* Starving longer would starve RCU too (see HOG_MS). */
-		int64_t hold_ms = soak && !variant->hog ? soak * 1000LL :
-				  variant->hold_ms;
+		int64_t hold_ms = soak ? soak * 1000LL : variant->hold_ms;
 		int64_t start = test_mono_ns();
 
 		reached_ns = start;
@@ -669,26 +726,19 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 			       (unsigned long long)((self->t.p->error_growth_frac32 *
 						     1000000000ULL) >> 32));
 		held_s = (test_mono_ns() - reached_ns) / 1e9;
-		if (variant->hog) {
-			taken_during = self->t.p->samples_taken - taken;
-			hog_stop(self->r.thread);
-			set_fifo(pthread_self(), 0);
-		} else {
-			ASSERT_EQ(0, test_fake_set(variant->param, variant->revert));
-		}
+		ASSERT_EQ(0, test_fake_set(variant->param, variant->revert));
 	}
 	conv = converge(&self->t, &after, variant->converge_s,
 			variant->rate ? value : INT64_MIN);
-	if (variant->hog)
-		back = bound_back(&self->t, &after, self->bound_ns,
-				  variant->converge_s);
+	if (conv < 0)
+		log_unconverged(&after);
 	/* Settled: now nothing may escape the bound. */
 	observe(&self->t, &after, soak && !variant->hold_ms ? soak * 1000LL : 1000);
 	test_reader_stop(&self->r);
 	reads = atomic_load(&self->r.reads);
 
 	TH_LOG("%s=%lld: %ld reads, %ld backward, %ld checks, %ld outside the bound (+%ld transient), worst error %lld ns (bound %lld ns), widest bound %lld ns (%lld before), converged in %.2f s, rate %lld -> %lld ppb",
-	       what, value, reads, atomic_load(&self->r.backward),
+	       variant->param, value, reads, atomic_load(&self->r.backward),
 	       hold.checks + after.checks,
 	       hold.violations + after.violations,
 	       after.transient_violations,
@@ -707,14 +757,6 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 		       (unsigned long long)self->t.p->samples_rejected,
 		       gen, self->t.p->generation, fake_get("reads"),
 		       fake_get("fails"));
-	if (variant->hog)
-		TH_LOG("starved: %llu samples in %.2f s on %d hogged CPUs (%lld ms polls, fair server %s), longest wait %.2f s; PHC rate %+lld ppb meanwhile, worst error %lld ns; bound %lld -> %lld ns, back within 2x %.2f s after the offset",
-		       (unsigned long long)taken_during, held_s, hogs.ncpus,
-		       ionclock_param("poll_ms"),
-		       hogs.fair_runtime_ns[0] < 0 ? "none" : "off",
-		       hold.max_sample_gap_ns / 1e9, hog_drift_ppb,
-		       (long long)hold.worst_err_ns, (long long)self->bound_ns,
-		       (long long)hold.max_bound_ns, back);
 	if (variant->reach & ST(HOLDOVER))
 		TH_LOG("holdover: bound %lld -> %lld ns over %.2f s; drift_ppb %lld would add %lld ns",
 		       (long long)bound0, (long long)bound1, held_s,
@@ -742,20 +784,82 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 		EXPECT_LT(steps, self->t.p->steps_detected);
 	if (soak)
 		EXPECT_LE(SOAK_MIN_READS, reads);
-	/*
-	 * The sampler was in fact starved: no more than a tenth of its polls
-	 * (one may slip in while the hogs start), and for three quarters of
-	 * the hog at a stretch; the truth moved away from the last rate
-	 * meanwhile, and the bound came back once samples did.
-	 */
-	if (variant->hog) {
-		EXPECT_LE(taken_during * 10 * ionclock_param("poll_ms"),
-			  (uint64_t)variant->hold_ms);
-		EXPECT_LE(variant->hold_ms * 750000LL, hold.max_sample_gap_ns);
-		EXPECT_LT(0, hold.worst_err_ns);
-		EXPECT_LE(0, back);
-		EXPECT_LE(SOAK_MIN_READS, reads);
+}
+
+/*
+ * No PHC fault: the sampler starved for HOG_MS by RT hogs on every CPU.
+ * The time runs on the last rate and the bound grows by drift x age.  So
+ * that the drift term has something to cover, the fake PHC's rate moves by
+ * two thirds of drift_ppb as the hogs start: within what the bound assumes
+ * (see the uapi header), so every check counts, none is transient; with
+ * no growth for the age of the last sample the truth would leave the bound
+ * within a second.  Samples must in fact stop: no more than a tenth of
+ * the polls (one may slip in while the hogs start), and for three quarters
+ * of the hog at a stretch.  Once they are back, ionclock converges and the
+ * bound comes back to twice what it was.
+ */
+TEST_F_TIMEOUT(starve, cpu_hog, 120)
+{
+	long long drift_ppb = ionclock_param("drift_ppb") * 2 / 3;
+	uint64_t taken = self->t.p->samples_taken, taken_during;
+	struct watch hold = {}, after = {};
+	double held_s, conv, back;
+	int64_t start;
+	long reads;
+	int err;
+
+	/* Checks and reader above the hogs: they must go on. */
+	ASSERT_EQ(0, set_fifo(pthread_self(), CHECKER_PRIO));
+	ASSERT_EQ(0, set_fifo(self->r.thread, READER_PRIO));
+	err = hog_start();
+	if (!err)
+		err = test_fake_set("rate_ppb", drift_ppb);
+	if (err) {
+		/* Never leave the machine to the hogs. */
+		hog_stop(self->r.thread);
+		set_fifo(pthread_self(), 0);
+		ASSERT_EQ(0, err);
 	}
+	start = test_mono_ns();
+	observe(&self->t, &hold, HOG_MS);
+	held_s = (test_mono_ns() - start) / 1e9;
+	taken_during = self->t.p->samples_taken - taken;
+	hog_stop(self->r.thread);
+	set_fifo(pthread_self(), 0);
+
+	conv = converge(&self->t, &after, HOG_CONVERGE_S, INT64_MIN);
+	if (conv < 0)
+		log_unconverged(&after);
+	back = bound_back(&self->t, &after, self->bound_ns, HOG_CONVERGE_S);
+	/* Settled: now nothing may escape the bound. */
+	observe(&self->t, &after, 1000);
+	test_reader_stop(&self->r);
+	reads = atomic_load(&self->r.reads);
+
+	TH_LOG("starved: %llu samples in %.2f s on %d hogged CPUs (%lld ms polls, fair server %s), longest wait %.2f s; PHC rate %+lld ppb meanwhile",
+	       (unsigned long long)taken_during, held_s, hogs.ncpus,
+	       ionclock_param("poll_ms"),
+	       hogs.fair_runtime_ns[0] < 0 ? "none" : "off",
+	       hold.max_sample_gap_ns / 1e9, drift_ppb);
+	TH_LOG("%ld reads, %ld backward, %ld checks, %ld outside the bound, worst error %lld ns (bound %lld ns); bound %lld -> %lld ns; converged in %.2f s, bound back within 2x in %.2f s more",
+	       reads, atomic_load(&self->r.backward),
+	       hold.checks + after.checks, hold.violations + after.violations,
+	       (long long)hold.worst_err_ns, (long long)hold.worst_err_bound_ns,
+	       (long long)self->bound_ns, (long long)hold.max_bound_ns, conv,
+	       back);
+
+	EXPECT_EQ(0, atomic_load(&self->r.backward));
+	EXPECT_EQ(0, hold.violations + after.violations);
+	EXPECT_EQ(0, hold.states & ~ST(TRACKING));
+	EXPECT_FALSE(self->t.p->flags & IONCLOCK_FLAG_PHC_GONE);
+	EXPECT_LT(self->bound_ns, hold.max_bound_ns);
+	EXPECT_LE(taken_during * 10 * ionclock_param("poll_ms"),
+		  (uint64_t)HOG_MS);
+	EXPECT_LE(HOG_MS * 750000LL, hold.max_sample_gap_ns);
+	EXPECT_LT(0, hold.worst_err_ns);
+	EXPECT_LE(0, conv);
+	EXPECT_LE(0, back);
+	EXPECT_LE(SOAK_MIN_READS, reads);
 }
 
 TEST_HARNESS_MAIN
