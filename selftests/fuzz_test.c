@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Hostile input for make check-fuzz, run on the KASAN/lockdep/kmemleak/UBSAN
- * kernel (init.sh's fuzz plan; the kernel's own checkers, and kmemleak
+ * kernel (guest/plan-fuzz.sh; the kernel's own checkers, and kmemleak
  * after rmmod, judge what this cannot see).
  *
  * ioctl_storm: FUZZ_IOCTLS (1,000,000) ioctls from FUZZ_WORKERS (2) processes,

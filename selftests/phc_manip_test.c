@@ -28,7 +28,7 @@
  * resolves no better than half the time between its two ionclock reads,
  * which the PTP_SYS_OFFSET_EXTENDED ioctl spans.  On the debug kernel
  * (KASAN, lockdep: run.sh debug) that ioctl took 0.5 ms (median) to 2.9 ms,
- * so init.sh raises the limit there with IONCLOCK_CONVERGED_NS.
+ * so guest/plan-check.sh raises it there with IONCLOCK_CONVERGED_NS.
  */
 static long long converged_ns(void)
 {
@@ -201,7 +201,7 @@ FIXTURE_TEARDOWN(manip)
  * covers it (a frequency step of 100 ppm with drift_ppb=100000): with
  * IONCLOCK_JUDGE_FREQ_STEP set, the checks right after it are judged too.
  * run.sh's "bound" VM sets it for the fake PHC only: QEMU's igb steps its
- * time as well when its frequency is changed (see init.sh).
+ * time as well when its frequency is changed (see guest/plan-bound.sh).
  */
 FIXTURE_VARIANT(manip) {
 	const char *action;

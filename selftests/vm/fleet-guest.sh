@@ -9,12 +9,7 @@
 # here decides a verdict: the plan does, and says "success" through the
 # second serial port with "verdict success" (run.sh's convention).
 
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/tests
-mount -t proc none /proc
-mount -t sysfs none /sys
-mount -t devtmpfs none /dev
-mount -t tmpfs none /tmp
+. /guest/pid1.sh
 mkdir -p /var/run
 say() { echo "fleet-$(cat /role): $*"; }
 

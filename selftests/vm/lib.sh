@@ -98,7 +98,8 @@ vm_copy_program() {
 
 # vm_initramfs <dir> <init> <mod-dir> [program...]: the initramfs tree in
 # <dir>: busybox, the NIC drivers in load order, ionclock.ko and the fake
-# PHC from <mod-dir>, the selftests, the programs named and <init> as PID 1.
+# PHC from <mod-dir>, the selftests, the programs named, <init> as PID 1
+# and the guest's shell library (selftests/vm/guest/).
 # The caller adds its own files, then packs it with vm_pack.
 vm_initramfs() {
 	local ird=$1 init=$2 mod=$3 cmd path name bin
@@ -124,6 +125,7 @@ vm_initramfs() {
 	done
 	cp -r "$vm_top"/build/selftests/. "$ird/tests/"
 	cp "$init" "$ird/init"
+	cp -r "$vm_top/selftests/vm/guest" "$ird/guest"
 	echo "$vm_series" >"$ird/series"
 }
 

@@ -11,9 +11,9 @@
 # FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage;
 # feed only what the PTP feed changed (control, upstream, ptp4l).
 #
-# fuzz (make check-fuzz, on the debug kernel) runs init.sh's hostile-input
-# plan instead: FUZZ_IOCTLS (1000000) random ioctls beside readers, mappers
-# and rmmod attempts, then phc= lists of bad entries.
+# fuzz (make check-fuzz, on the debug kernel) runs the hostile-input plan
+# (guest/plan-fuzz.sh) instead: FUZZ_IOCTLS (1000000) random ioctls beside
+# readers, mappers and rmmod attempts, then phc= lists of bad entries.
 #
 # bound runs the checks of the error bound against the emulated igb PHC on
 # a guest whose TSC is a steady oscillator, as a real one is.  Under
