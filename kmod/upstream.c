@@ -75,8 +75,7 @@ int ionclock_upstream_validate(const struct ionclock_upstream *u)
 
 u64 ionclock_upstream_reported_ns(const struct ionclock_upstream *u)
 {
-	return magnitude(u->master_offset_ns) + u->asymmetry_ns +
-	       u->gm_accuracy_ns + u->hop_ns;
+	return ionclock_upstream_error_ns(u);
 }
 
 static bool domain_utc(const struct ionclock_upstream *u)

@@ -6,14 +6,14 @@
  *
  * The feed asks ptp4l, over its management socket, for its datasets and
  * turns them into the kernel's upstream state; the error model is the
- * kernel's (|offset| + asymmetry + grandmaster accuracy), this file only
- * supplies the parts.  What it adds of its own is said where it is done:
- * the envelope of the last syncs' offsets, the asymmetry allowance, the
+ * uapi header's (ionclock_upstream_error_ns()), this file only supplies
+ * the parts.  What it adds of its own is said where it is done: the
+ * envelope of the last syncs' offsets, the asymmetry allowance, the
  * decoding of clockAccuracy, the age of the offset (how long ptp4l's last
  * sync has stood still), and the hop to the PHC when ptp4l timestamps in
- * software.  Anything ptp4l
- * did not say, or said out of range, is not fed: the poll is dropped with
- * one message and retried at the next interval.
+ * software.  Anything ptp4l did not say, or said out of range, is not
+ * fed: the poll is dropped with one message and retried at the next
+ * interval.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -603,8 +603,7 @@ static void print_changes(struct feed_memory *mem,
 	       yes_no(u->flags & IONCLOCK_UPSTREAM_PTP_TIMESCALE),
 	       yes_no(u->flags & IONCLOCK_UPSTREAM_LEAP61),
 	       yes_no(u->flags & IONCLOCK_UPSTREAM_LEAP59),
-	       (uint64_t)(magnitude(u->master_offset_ns) + u->asymmetry_ns +
-			  u->gm_accuracy_ns + u->hop_ns));
+	       (uint64_t)ionclock_upstream_error_ns(u));
 	fflush(stdout);
 	mem->shown = *u;
 	mem->printed = true;

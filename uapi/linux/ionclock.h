@@ -607,6 +607,20 @@ struct ionclock_upstream {
 	__u64 reserved[5];
 };
 
+/*
+ * The upstream error model, the one sum the kernel adds to the bound and
+ * ionclockctl feed prints: |master offset| + the asymmetry allowance + the
+ * grandmaster's accuracy + the hop between the PHC and ptp4l's clock.
+ */
+static inline __u64
+ionclock_upstream_error_ns(const struct ionclock_upstream *u)
+{
+	__u64 offset = u->master_offset_ns < 0 ?
+		       -(__u64)u->master_offset_ns : (__u64)u->master_offset_ns;
+
+	return offset + u->asymmetry_ns + u->gm_accuracy_ns + u->hop_ns;
+}
+
 #define IONCLOCK_IOC_GET_INFO	_IOWR(IONCLOCK_IOC_MAGIC, 1, struct ionclock_info)
 #define IONCLOCK_IOC_GET_CONFIG	_IOWR(IONCLOCK_IOC_MAGIC, 2, struct ionclock_config)
 #define IONCLOCK_IOC_SET_CONFIG	_IOW(IONCLOCK_IOC_MAGIC, 3, struct ionclock_config)
