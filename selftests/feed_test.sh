@@ -51,7 +51,9 @@ fake() {
 	python3 "$fake" "$tmp/fake.sock" "$1" >"$tmp/fake.log" 2>&1 &
 	fakepid=$!
 	pids+=("$fakepid")
-	for _ in $(seq 50); do grep -q ready "$tmp/fake.log" && return; sleep 0.1; done
+	# Python can take seconds to start on a loaded machine.
+	for _ in $(seq 300); do grep -qs ready "$tmp/fake.log" && return; sleep 0.1; done
+	echo "# the fake ptp4l ($1) never said ready"
 }
 
 feed=("$ctl" feed --once --dry-run --socket "$tmp/fake.sock")
