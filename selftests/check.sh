@@ -66,7 +66,7 @@ run_style() {
 	selftests/fetch-kselftest.sh "$src" || return 1
 	# Kernel code: checkpatch as it stands.
 	for f in kmod/*.[ch] uapi/linux/*.h selftests/kunit/*.c \
-		 selftests/fakephc/*.c; do
+		 selftests/sim/*.[ch] selftests/fakephc/*.c; do
 		case "$f" in *.mod.c) continue ;; esac
 		perl "$cp" --no-tree --quiet --terse --show-types -f "$f" ||
 			bad=$((bad + 1))

@@ -12,11 +12,10 @@ uint64_t unit_seed(void)
 {
 	const char *s = getenv("UNIT_SEED");
 
-	return s && *s ? strtoull(s, NULL, 0) : 20240601;
+	return s && *s ? strtoull(s, NULL, 0) : SIM_SEED;
 }
 
 static const struct unit_case *const suites[] = {
-	unit_engine_cases,
 	unit_read_cases,
 	unit_utc_cases,
 	unit_vdso_cases,
@@ -25,32 +24,46 @@ static const struct unit_case *const suites[] = {
 	unit_upstream_cases,
 };
 
-int main(void)
+static unsigned int n, passed, failed;
+
+/* Runs one case: @run(u), or the engine table @sim if it is set. */
+static void run_case(const char *name, void (*run)(struct unit *u),
+		     const struct sim_test *sim)
 {
 	const char *filter = getenv("UNIT_FILTER");
-	unsigned int i, n = 0, passed = 0, failed = 0;
+	struct unit u = { .name = name };
+
+	if (filter && !strstr(name, filter))
+		return;
+	fflush(stdout);
+	if (sim)
+		unit_run_sim(&u, sim);
+	else
+		run(&u);
+	n++;
+	if (u.failures) {
+		failed++;
+		printf("not ok %u %s (%u failed expectations)\n", n, name,
+		       u.failures);
+	} else {
+		passed++;
+		printf("ok %u %s\n", n, name);
+	}
+}
+
+int main(void)
+{
+	const struct sim_test *const *t;
 	const struct unit_case *c;
+	unsigned int i;
 
 	printf("TAP version 13\n");
-	for (i = 0; i < ARRAY_SIZE(suites); i++) {
-		for (c = suites[i]; c->name; c++) {
-			struct unit u = { .name = c->name };
-
-			if (filter && !strstr(c->name, filter))
-				continue;
-			fflush(stdout);
-			c->run(&u);
-			n++;
-			if (u.failures) {
-				failed++;
-				printf("not ok %u %s (%u failed expectations)\n",
-				       n, c->name, u.failures);
-			} else {
-				passed++;
-				printf("ok %u %s\n", n, c->name);
-			}
-		}
-	}
+	/* The engine's, shared with KUnit (selftests/sim/engine_cases.c). */
+	for (t = sim_engine_tests; *t; t++)
+		run_case((*t)->name, NULL, *t);
+	for (i = 0; i < ARRAY_SIZE(suites); i++)
+		for (c = suites[i]; c->name; c++)
+			run_case(c->name, c->run, NULL);
 	printf("1..%u\n", n);
 	printf("# seed %llu\n", (unsigned long long)unit_seed());
 	printf("unit: %u passed, %u failed\n", passed, failed);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "engine_cases.h"
 
 struct unit {
 	const char *name;
@@ -24,17 +25,11 @@ struct unit_case {
 	void (*run)(struct unit *u);
 };
 
-/* The module's default policies (kmod/main.c), as the engine sees them. */
-static const struct ionclock_params module_defaults = {
-	.max_slew_ppb = 500000,
-	.slew_time_ms = 1000,
-	.step_threshold_ns = 1000000,
-	.step_forward = true,
-	.max_freq_ppb = 1000000,
-	.drift_ppb = 15000,
-};
+/* Runs a table of the engine cases shared with KUnit (selftests/sim/). */
+void unit_run_sim(struct unit *u, const struct sim_test *t);
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+/* The module's default policies (kmod/main.c), as the engine sees them. */
+#define module_defaults		sim_module_defaults
 
 /* Stops a case after this many failed expectations (the rest is noise). */
 #define UNIT_MAX_REPORTS	10
@@ -50,7 +45,6 @@ static const struct ionclock_params module_defaults = {
 	})
 
 /* The cases of each test file; NULL-terminated. */
-extern const struct unit_case unit_engine_cases[];
 extern const struct unit_case unit_read_cases[];
 extern const struct unit_case unit_utc_cases[];
 extern const struct unit_case unit_vdso_cases[];
