@@ -4,43 +4,21 @@
  * kmod/page_fill.c, linked unchanged into a UML kernel by
  * selftests/kunit/run-kunit.sh.
  *
- * The engine is driven by a simulated PHC that is also the reference model:
- * it knows the true PHC time at every counter value.  Each poll period the
- * simulation takes one bracketed sample, publishes at a counter read after
- * it (as kmod/sampler.c does) and reads the published mapping at increasing
- * counter values, as readers would.  Inputs are deterministic: the only
- * "noise" comes from a fixed-seed linear congruential generator.
+ * The engine's cases and the simulated PHC that drives them are shared with
+ * the host unit tests (selftests/sim/, copied beside this file); they run
+ * here with the unit tests' default seed, SIM_SEED.
  */
 #include <kunit/test.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
-#include <linux/math64.h>
 #include <linux/string.h>
 #include <linux/ionclock.h>
 
 #include "engine.h"
+#include "engine_cases.h"
 #include "leap.h"
 #include "upstream.h"
 #include "utc_source.h"
-
-/* 2023-11-14 in TAI ns: PHC times near today's. */
-#define PHC_START_NS	1700000000000000000ULL
-#define POLL_NS		(100 * NSEC_PER_MSEC)
-/* Readers per poll period, spread over it. */
-#define READS_PER_POLL	4
-/* The publisher's time constant and its slack when judging convergence. */
-#define SETTLE_NS	(15 * NSEC_PER_SEC)
-/*
- * Poll periods to lock on: the offset left from the first samples closes
- * by a tenth per period (slew_time_ms 1000), so after 15 s it is gone.
- */
-#define LOCK_POLLS	150
-
-/* Counter rates, kHz; 0 means the counter counts ns (monotonic_raw). */
-#define TSC_3GHZ	3000000ULL
-#define TSC_2_4GHZ	2400000ULL
-#define CTR_25MHZ	25000ULL
-#define CTR_NS		0ULL
 
 /*
  * Every case table's entries start with a human name: the cases are
@@ -53,753 +31,106 @@
 	}								\
 	KUNIT_ARRAY_PARAM(id, array, id##_desc)
 
-static u64 mag(s64 v)
-{
-	return v < 0 ? -(u64)v : (u64)v;
-}
-
-static void default_params(struct ionclock_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->max_slew_ppb = 500000;
-	p->slew_time_ms = 1000;
-	p->step_threshold_ns = 1000000;
-	p->step_forward = true;
-	p->max_freq_ppb = 1000000;
-	p->drift_ppb = 15000;
-}
-
-/* The simulated PHC and the readers' view of the engine's mapping. */
-struct ic_sim {
-	struct kunit *test;
-	u64 khz;
-	struct ionclock_engine e;
-	struct ionclock_bound b;
-	u64 start;		/* counter at the start */
-	u64 now;		/* counter: where the simulation stands */
-
-	/* Reference model: the PHC reads phc0 at c0 and runs ppb fast. */
-	u64 c0;
-	u64 phc0;
-	s64 ppb;
-
-	/* Sample bracket half-width; with jitter the PHC latches anywhere. */
-	u32 hw_ns;
-	bool jitter;
-	u32 lcg;
-
-	/* What readers and publications saw. */
-	u64 last_read;
-	u64 reads;
-	u64 backward;
-	u64 publishes;
-	u64 discontinuities;
-	u64 bad_rate;
-	s64 last_jump;
-
-	/* Accuracy, once settled after the last disturbance. */
-	bool check_accuracy;
-	u64 tolerance_ns;
-	u64 disturbed_at;
-	u64 budget_ns;
-	u64 steady_reads;
-	u64 worst_steady_ns;
-
-	/*
-	 * The truth against the published bound, at every read.  With
-	 * flagged_ok, a read outside it passes if the page said
-	 * BOUND_DEGRADED, or if nothing was published since the PHC changed
-	 * beyond what the bound assumes (unseen); both are counted.
-	 */
-	bool check_bound;
-	bool flagged_ok;
-	bool unseen;
-	u64 unseen_until;	/* a sample a poll after the change shows it */
-	bool degraded;
-	u64 bound_checks;
-	u64 outside_bound;
-	u64 flagged_outside;
-	u64 unseen_outside;
-	u64 flagged_publishes;
-	u64 widest_bound_ns;
-};
-
-static u32 sim_rand(struct ic_sim *s)
-{
-	s->lcg = s->lcg * 1664525u + 1013904223u;
-	return s->lcg >> 8;
-}
-
-static u64 ticks_from_ns(const struct ic_sim *s, u64 ns)
-{
-	if (!s->khz)
-		return ns;
-	return mul_u64_u64_div_u64(ns, s->khz, NSEC_PER_MSEC);
-}
-
-static u64 ns_from_ticks(const struct ic_sim *s, u64 ticks)
-{
-	if (!s->khz)
-		return ticks;
-	return mul_u64_u64_div_u64(ticks, NSEC_PER_MSEC, s->khz);
-}
-
-static u64 nominal_mult(u64 khz)
-{
-	if (!khz)
-		return 1ULL << 32;
-	return div64_u64(NSEC_PER_MSEC << 32, khz);
-}
-
-/* The true PHC time at counter @c (c >= c0). */
-static u64 sim_truth(const struct ic_sim *s, u64 c)
-{
-	u64 d = ns_from_ticks(s, c - s->c0);
-	u64 adj = mul_u64_u64_div_u64(d, mag(s->ppb), NSEC_PER_SEC);
-
-	return s->phc0 + d + (s->ppb < 0 ? -adj : adj);
-}
-
-static u64 sim_published(const struct ic_sim *s, u64 c)
-{
-	return ionclock_mapping_eval(&s->e.map, c);
-}
-
-static s64 sim_error(const struct ic_sim *s, u64 c)
-{
-	return (s64)(sim_published(s, c) - sim_truth(s, c));
-}
-
-/* Seconds of simulated time so far, for messages. */
-static u64 sim_secs(const struct ic_sim *s)
-{
-	return div64_u64(ns_from_ticks(s, s->now - s->start), NSEC_PER_SEC);
-}
-
-/* The rate of the published mapping against nominal, ppb. */
-static s64 sim_map_ppb(const struct ic_sim *s)
-{
-	u64 nom = s->e.nominal_mult;
-	s64 d = (s64)(s->e.map.mult - nom);
-
-	return div64_s64(d * (s64)NSEC_PER_SEC, (s64)nom);
-}
-
-static void sim_init(struct ic_sim *s, struct kunit *test, u64 khz,
-		     const struct ionclock_params *params, s64 ppb, u32 hw_ns,
-		     u32 seed)
-{
-	memset(s, 0, sizeof(*s));
-	s->test = test;
-	s->khz = khz;
-	ionclock_engine_init(&s->e, nominal_mult(khz), 32, params);
-	/* Counters start wherever boot left them. */
-	s->now = ticks_from_ns(s, 123 * NSEC_PER_SEC) + 777;
-	s->start = s->now;
-	s->c0 = s->now;
-	s->phc0 = PHC_START_NS;
-	s->ppb = ppb;
-	s->hw_ns = hw_ns;
-	s->jitter = seed != 0;
-	s->lcg = seed;
-	s->tolerance_ns = 5 * hw_ns + 100;
-	s->disturbed_at = s->now;
-}
-
-/* The PHC steps by @step_ns and runs @ppb fast from the current counter. */
-static void sim_set_phc(struct ic_sim *s, s64 step_ns, s64 ppb)
-{
-	u64 phc = sim_truth(s, s->now);
-
-	s->c0 = s->now;
-	s->phc0 = phc + (u64)step_ns;
-	s->ppb = ppb;
-}
-
-/* From here the error must close: budget what the publisher has to slew. */
-static void sim_disturbed(struct ic_sim *s)
-{
-	s64 err = s->e.published ? sim_error(s, s->now) : 0;
-
-	s->disturbed_at = s->now;
-	/* Published time behind the PHC is stepped, ahead of it slewed. */
-	s->budget_ns = err > 0 ? (u64)err : 0;
-}
-
-static bool sim_steady(const struct ic_sim *s, u64 c)
-{
-	/* 450000 ppb: 90% of the largest slew. */
-	u64 need = SETTLE_NS +
-		   mul_u64_u64_div_u64(s->budget_ns, NSEC_PER_SEC, 450000);
-
-	return ns_from_ticks(s, c - s->disturbed_at) >= need;
-}
-
-/* A reader at counter @c: never backward, accurate once steady. */
-static void sim_read(struct ic_sim *s, u64 c)
-{
-	u64 t = sim_published(s, c);
-
-	if (!s->e.published)
-		return;
-	if (t < s->last_read) {
-		if (!s->backward++)
-			KUNIT_FAIL(s->test,
-				   "time went back %llu ns at t=%llu s",
-				   s->last_read - t, sim_secs(s));
-	} else {
-		s->last_read = t;
-	}
-	s->reads++;
-	if (s->check_bound) {
-		u64 bound = s->b.total_ns +
-			    mul_u64_u64_shr(t - s->e.map.time_base_ns,
-					    s->b.growth_frac32, 32);
-		u64 err = mag(sim_error(s, c));
-
-		s->bound_checks++;
-		if (bound > s->widest_bound_ns)
-			s->widest_bound_ns = bound;
-		if (err > bound && s->flagged_ok && s->degraded)
-			s->flagged_outside++;
-		else if (err > bound && s->flagged_ok && s->unseen)
-			s->unseen_outside++;
-		else if (err > bound && !s->outside_bound++)
-			KUNIT_FAIL(s->test,
-				   "truth %lld ns away, outside the bound %llu ns, at t=%llu s",
-				   sim_error(s, c), bound, sim_secs(s));
-	}
-	if (s->check_accuracy && sim_steady(s, c)) {
-		u64 err = mag(sim_error(s, c));
-
-		s->steady_reads++;
-		if (err > s->worst_steady_ns) {
-			if (err > s->tolerance_ns &&
-			    s->worst_steady_ns <= s->tolerance_ns)
-				KUNIT_FAIL(s->test,
-					   "steady-state error %lld ns at t=%llu s",
-					   sim_error(s, c), sim_secs(s));
-			s->worst_steady_ns = err;
-		}
-	}
-}
-
 /*
- * Publish at counter @at.  The new mapping must start where the old one
- * stands at @at, or, for a forward step the policy allows, above it by more
- * than the step threshold.
+ * The engine cases (selftests/sim/engine_cases.c) and the PHC simulator
+ * under them (phc_sim.c) are the host unit tests' too; here are the hooks
+ * they report through, and a KUnit parameter for each of their cases.
  */
-static void sim_publish(struct ic_sim *s, u64 at)
+/* A failed expectation at @file:@line, or with no @file a line of news. */
+static void sim_kunit_report(struct kunit *test, const char *file, int line,
+			     const char *fmt, va_list ap)
 {
-	bool was = s->e.published;
-	u64 before = sim_published(s, at);
-	u64 after;
-	s64 rate;
+	struct va_format vaf;
+	va_list aq;
 
-	sim_read(s, at);
-	ionclock_engine_publish(&s->e, at, &s->b);
-	s->publishes++;
-	s->degraded = s->e.bound_degraded;
-	s->flagged_publishes += s->degraded;
-	if (at >= s->unseen_until)
-		s->unseen = false;
-	after = sim_published(s, at);
-	s->last_jump = was ? (s64)(after - before) : 0;
-	if (was && after != before &&
-	    !(s->e.params.step_forward &&
-	      after > before + s->e.params.step_threshold_ns)) {
-		if (!s->discontinuities++)
-			KUNIT_FAIL(s->test,
-				   "publish at t=%llu s moved the time by %lld ns",
-				   sim_secs(s), s->last_jump);
+	va_copy(aq, ap);
+	vaf.fmt = fmt;
+	vaf.va = &aq;
+	if (file)
+		KUNIT_FAIL(test, "%s:%d: %pV", kbasename(file), line, &vaf);
+	else
+		kunit_info(test, "%pV\n", &vaf);
+	va_end(aq);
+}
+
+void sim_hook_fail(const struct sim_env *env, const char *file, int line,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sim_kunit_report(env->ctx, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void sim_hook_info(const struct sim_env *env, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sim_kunit_report(env->ctx, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void *sim_hook_zalloc(const struct sim_env *env, size_t size)
+{
+	return kunit_kzalloc(env->ctx, size, GFP_KERNEL);
+}
+
+void sim_hook_free(const struct sim_env *env, void *p)
+{
+	kunit_kfree(env->ctx, p);
+}
+
+/* The cases of @t one by one, each under its own name. */
+static const void *sim_gen_params(const struct sim_test *t, const void *prev,
+				  char *desc)
+{
+	size_t i = 0;
+
+	if (prev)
+		i = ((const char *)prev - (const char *)t->cases) /
+		    t->case_size + 1;
+
+	if (i >= t->n_cases)
+		return NULL;
+	strscpy(desc, sim_case_name(t, i), KUNIT_PARAM_DESC_SIZE);
+	return sim_case(t, i);
+}
+
+static void sim_kunit_run(struct kunit *test, const struct sim_test *t)
+{
+	struct sim_env env = { .ctx = test, .seed = SIM_SEED };
+
+	t->run(&env, test->param_value);
+}
+
+#define SIM_KUNIT(id)							\
+	static const void *id##_gen_params(const void *prev, char *desc) \
+	{								\
+		return sim_gen_params(&sim_test_##id, prev, desc);	\
+	}								\
+	static void ionclock_##id##_test(struct kunit *test)		\
+	{								\
+		sim_kunit_run(test, &sim_test_##id);			\
 	}
-	/* The mapping runs at the estimated PHC rate, give or take a slew. */
-	rate = sim_map_ppb(s) - ionclock_engine_freq_ppb(&s->e);
-	if (mag(rate) > s->e.params.max_slew_ppb + 2 && !s->bad_rate++)
-		KUNIT_FAIL(s->test,
-			   "mapping runs %lld ppb off the PHC estimate at t=%llu s",
-			   rate, sim_secs(s));
-	sim_read(s, at);
-}
 
-/* What every engine case ends with. */
-static void sim_expect_clean(struct ic_sim *s)
-{
-	KUNIT_EXPECT_EQ(s->test, s->backward, 0ULL);
-	KUNIT_EXPECT_EQ(s->test, s->discontinuities, 0ULL);
-	KUNIT_EXPECT_EQ(s->test, s->bad_rate, 0ULL);
-}
-
-/* One poll period: a sample, a publication, readers until the next one. */
-static void sim_tick(struct ic_sim *s)
-{
-	u64 hw = ticks_from_ns(s, s->hw_ns);
-	u64 poll = ticks_from_ns(s, POLL_NS);
-	u64 latch = s->now + (s->jitter ? sim_rand(s) % (2 * hw + 1) : hw);
-	struct ionclock_sample smp = {
-		.counter = s->now + hw,
-		.half_width = hw,
-		.phc_ns = sim_truth(s, latch),
-	};
-	u64 at = s->now + 2 * hw + ticks_from_ns(s, 1000);
-	u32 i;
-
-	ionclock_engine_add_sample(&s->e, &smp);
-	sim_publish(s, at);
-	for (i = 1; i < READS_PER_POLL; i++)
-		sim_read(s, at + i * (poll / READS_PER_POLL));
-	s->now += poll;
-}
-
-static void sim_run(struct ic_sim *s, u64 ticks)
-{
-	while (ticks--)
-		sim_tick(s);
-}
-
-/* Poll periods in @ns. */
-static u64 polls(u64 ns)
-{
-	return div64_u64(ns + POLL_NS - 1, POLL_NS);
-}
-
-/* Poll periods to slew @offset_ns away at @slew_ppb. */
-static u64 slew_polls(u64 offset_ns, u32 slew_ppb)
-{
-	return polls(mul_u64_u64_div_u64(offset_ns, NSEC_PER_SEC, slew_ppb));
-}
-
-/*
- * Continuity at every publication: a locked engine meets a PHC offset
- * (under or over the step threshold, either sign; forward steps are
- * slewed here too) and closes it.  Every new mapping starts exactly where
- * the previous one stands, and its rate stays within max_slew_ppb of the
- * estimated PHC rate.
- */
-struct continuity_case {
-	const char *name;
-	u64 khz;
-	s64 ppb;
-	s64 offset_ns;
-	u32 max_slew_ppb;
-};
-
-static const struct continuity_case continuity_cases[] = {
-	{ "3 GHz TSC, on rate, +300 us offset, slew 500 ppm",
-	  TSC_3GHZ, 0, 300000, 500000 },
-	{ "3 GHz TSC, +37 ppm, -800 us offset, slew 500 ppm",
-	  TSC_3GHZ, 37000, -800000, 500000 },
-	{ "2.4 GHz TSC, -120 ppm, +5 ms offset, slew 100 ppm",
-	  TSC_2_4GHZ, -120000, 5000000, 100000 },
-	{ "2.4 GHz TSC, +480 ppm, -20 ms offset, slew 500 ppm",
-	  TSC_2_4GHZ, 480000, -20000000, 500000 },
-	{ "monotonic_raw, -5 ppm, +1 s offset, slew 500 ppm",
-	  CTR_NS, -5000, 1000000000, 500000 },
-	{ "monotonic_raw, +250 ppm, +900 us offset, slew 50 ppm",
-	  CTR_NS, 250000, 900000, 50000 },
-	{ "25 MHz counter, -300 ppm, -500 us offset, slew 500 ppm",
-	  CTR_25MHZ, -300000, -500000, 500000 },
-	{ "1 GHz counter, +900 ppm, -2 ms offset, slew 1000 ppm",
-	  1000000, 900000, -2000000, 1000000 },
-};
-
-IONCLOCK_CASES(continuity, continuity_cases);
-
-static void ionclock_continuity_test(struct kunit *test)
-{
-	const struct continuity_case *c = test->param_value;
-	struct ionclock_params params;
-	struct ic_sim *s;
-	u64 n;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	default_params(&params);
-	params.max_slew_ppb = c->max_slew_ppb;
-	params.step_forward = false;
-	sim_init(s, test, c->khz, &params, c->ppb, 200, 0);
-
-	sim_run(s, LOCK_POLLS);
-	KUNIT_ASSERT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-	KUNIT_EXPECT_LE(test, mag(sim_error(s, s->now)), 1000ULL);
-
-	sim_set_phc(s, c->offset_ns, c->ppb);
-	for (n = slew_polls(mag(c->offset_ns), c->max_slew_ppb) * 6 / 5 +
-		 polls(SETTLE_NS); n; n--)
-		sim_tick(s);
-	sim_expect_clean(s);
-	KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-	KUNIT_EXPECT_LE(test, mag(sim_error(s, s->now)), 2000ULL);
-	KUNIT_EXPECT_LE(test, mag(ionclock_engine_freq_ppb(&s->e) - c->ppb),
-			10ULL);
-}
-
-/*
- * Never backward: many publications through PHC steps of +-1 s and rate
- * jumps of +-500 ppm, with the PHC latching anywhere in its bracket.  The
- * reference model checks every read is not before the one before it, and,
- * once the publisher had time to close what the last disturbance left,
- * that the published time is the PHC's within a few bracket widths.
- */
-struct sweep_event {
-	u32 after_s;	/* since the previous event */
-	s64 step_ns;
-	s64 dppb;
-};
-
-struct sweep_case {
-	const char *name;
-	u64 khz;
-	s64 ppb;
-	u32 seed;
-	/* Events listed, or n_random drawn from the generator. */
-	struct sweep_event ev[6];
-	u32 n_ev;
-	u32 n_random;
-};
-
-static const struct sweep_case sweep_cases[] = {
-	{ "3 GHz TSC: +1 s step, then -1 s step", TSC_3GHZ, 12000, 1,
-	  { { 20, 1000000000, 0 }, { 40, -1000000000, 0 } }, 2, 0 },
-	{ "2.4 GHz TSC: -500 ppm, +500 ppm, +500 ppm rate jumps",
-	  TSC_2_4GHZ, 200000, 2,
-	  { { 20, 0, -500000 }, { 30, 0, 500000 }, { 30, 0, 500000 } }, 3,
-	  0 },
-	{ "monotonic_raw: -1 s step while 500 ppm fast, then +500 ppm",
-	  CTR_NS, 500000, 3,
-	  { { 20, -1000000000, 0 }, { 30, 0, -500000 },
-	    { 25, 0, -500000 } }, 3, 0 },
-	{ "3 GHz TSC: -1 s, +1 s, -1 s steps 30 s apart", TSC_3GHZ, -40000, 4,
-	  { { 20, -1000000000, 0 }, { 30, 1000000000, 0 },
-	    { 30, -1000000000, 0 } }, 3, 0 },
-	{ "3 GHz TSC: 12 steps and rate jumps from seed 0x1c10c",
-	  TSC_3GHZ, 0, 0x1c10c, { }, 0, 12 },
-	{ "25 MHz counter: 12 steps and rate jumps from seed 0xbeef",
-	  CTR_25MHZ, -100000, 0xbeef, { }, 0, 12 },
-};
-
-IONCLOCK_CASES(sweep, sweep_cases);
-
-/* A drawn event: 15-44 s later, a +-1 s step or a +-500 ppm rate jump. */
-static void sweep_draw(struct ic_sim *s, struct sweep_event *ev)
-{
-	u32 r = sim_rand(s);
-
-	memset(ev, 0, sizeof(*ev));
-	ev->after_s = 15 + r % 30;
-	switch ((r >> 8) % 4) {
-	case 0:
-		ev->step_ns = 1000000000;
-		break;
-	case 1:
-		ev->step_ns = -1000000000;
-		break;
-	case 2:
-		ev->dppb = 500000;
-		break;
-	default:
-		ev->dppb = -500000;
-		break;
-	}
-	/* Stay plausible (max_freq 1000 ppm): turn the jump round. */
-	if (mag(s->ppb + ev->dppb) > 700000)
-		ev->dppb = -ev->dppb;
-}
-
-static void ionclock_sweep_test(struct kunit *test)
-{
-	const struct sweep_case *c = test->param_value;
-	struct ionclock_params params;
-	u32 i, n = c->n_random ? c->n_random : c->n_ev;
-	struct ic_sim *s;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	default_params(&params);
-	sim_init(s, test, c->khz, &params, c->ppb, 400, c->seed);
-	s->check_accuracy = true;
-
-	for (i = 0; i < n; i++) {
-		struct sweep_event ev;
-
-		if (c->n_random)
-			sweep_draw(s, &ev);
-		else
-			ev = c->ev[i];
-		sim_run(s, polls((u64)ev.after_s * NSEC_PER_SEC));
-		sim_set_phc(s, ev.step_ns, s->ppb + ev.dppb);
-		sim_disturbed(s);
-	}
-	/* Until steady, and 30 s of steady reads. */
-	sim_run(s, polls(SETTLE_NS + 30 * NSEC_PER_SEC +
-			 mul_u64_u64_div_u64(s->budget_ns, NSEC_PER_SEC,
-					     450000)));
-
-	kunit_info(test, "%llu s, %llu publications, %llu reads, %llu steps detected, worst steady error %llu ns\n",
-		   sim_secs(s), s->publishes, s->reads, s->e.steps_detected,
-		   s->worst_steady_ns);
-	sim_expect_clean(s);
-	KUNIT_EXPECT_GT(test, s->steady_reads, 0ULL);
-	KUNIT_EXPECT_LE(test, s->worst_steady_ns, s->tolerance_ns);
-	KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-}
-
-/*
- * A PHC whose rate is implausible is not followed: UNRELIABLE, announced
- * once (one generation change), and the published time keeps running on
- * the last trusted rate (nominal if none), continuous and never backward.
- */
-struct plausibility_case {
-	const char *name;
-	s64 ppb;
-	bool after_lock;
-	/* Poll periods until UNRELIABLE; 0: the PHC is plausible. */
-	u32 within;
-};
-
-static const struct plausibility_case plausibility_cases[] = {
-	{ "e1000e PHC in QEMU at 2.5x, from the start",
-	  1500000000, false, IONCLOCK_MIN_FIT },
-	/* The first sample after the change is close; the second a step. */
-	{ "PHC at 2.5x after tracking at nominal rate",
-	  1500000000, true, 1 + IONCLOCK_MIN_FIT },
-	{ "PHC stopped (0x), from the start",
-	  -1000000000, false, IONCLOCK_MIN_FIT },
-	{ "PHC at +1500 ppm, from the start",
-	  1500000, false, IONCLOCK_MIN_FIT },
-	/*
-	 * No step here: the fit's rate moves toward it over a window, and
-	 * the rate trusted before that window is what the time runs on.
-	 */
-	{ "PHC at -2000 ppm after tracking", -2000000, true,
-	  2 * IONCLOCK_WINDOW },
-	{ "PHC at +900 ppm is plausible", 900000, false, 0 },
-};
-
-IONCLOCK_CASES(plausibility, plausibility_cases);
-
-static void ionclock_plausibility_test(struct kunit *test)
-{
-	const struct plausibility_case *c = test->param_value;
-	u32 gen, i, n = 0, jumps = 0, left = 0, bad_rate = 0;
-	struct ionclock_params params;
-	u64 bound0;
-	struct ionclock_page *page;
-	s64 trusted_ppb = 0;
-	struct ic_sim *s;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
-	default_params(&params);
-	sim_init(s, test, TSC_3GHZ, &params, c->after_lock ? 0 : c->ppb, 200,
-		 0);
-	if (c->after_lock) {
-		sim_run(s, LOCK_POLLS);
-		KUNIT_ASSERT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-		trusted_ppb = ionclock_engine_freq_ppb(&s->e);
-		sim_set_phc(s, 0, c->ppb);
-	}
-	if (!c->within) {
-		sim_run(s, LOCK_POLLS);
-		KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-		KUNIT_EXPECT_LE(test,
-				mag(ionclock_engine_freq_ppb(&s->e) - c->ppb),
-				10ULL);
-		sim_expect_clean(s);
-		return;
-	}
-	while (s->e.state != IONCLOCK_ENGINE_UNRELIABLE && n < c->within) {
-		sim_tick(s);
-		n++;
-	}
-	KUNIT_ASSERT_EQ_MSG(test, s->e.state, IONCLOCK_ENGINE_UNRELIABLE,
-			    "after %u poll periods", n);
-	kunit_info(test, "UNRELIABLE after %u samples, trusted rate %lld ppb\n",
-		   n, ionclock_engine_freq_ppb(&s->e));
-
-	/*
-	 * From here: UNRELIABLE, announced once, and the time runs on at the
-	 * last trusted rate, which was plausible, continuous and forward.
-	 */
-	gen = s->e.generation;
-	bound0 = s->b.total_ns;
-	for (i = 0; i < 100; i++) {
-		sim_tick(s);
-		if (s->last_jump)
-			jumps++;
-		if (s->e.state != IONCLOCK_ENGINE_UNRELIABLE)
-			left++;
-		if (mag(sim_map_ppb(s) - ionclock_engine_freq_ppb(&s->e)) > 2)
-			bad_rate++;
-	}
-	KUNIT_EXPECT_EQ(test, left, 0U);
-	KUNIT_EXPECT_EQ(test, s->e.generation, gen);
-	KUNIT_EXPECT_EQ(test, jumps, 0U);
-	KUNIT_EXPECT_EQ(test, bad_rate, 0U);
-	sim_expect_clean(s);
-	KUNIT_EXPECT_LE(test, mag(ionclock_engine_freq_ppb(&s->e)),
-			(u64)params.max_freq_ppb);
-	/*
-	 * The bad PHC's samples bring no news: the bound grows by the
-	 * counter's drift over the 100 polls as in holdover (15 ppm x 10 s).
-	 */
-	KUNIT_EXPECT_GE(test, s->b.total_ns,
-			bound0 + 100 * POLL_NS / NSEC_PER_SEC *
-			params.drift_ppb * 9 / 10);
-	if (c->after_lock)
-		KUNIT_EXPECT_LE(test,
-				mag(ionclock_engine_freq_ppb(&s->e) -
-				    trusted_ppb), 1000ULL);
-	ionclock_page_fill(page, &s->e, &s->b, false);
-	KUNIT_EXPECT_EQ(test, page->state, (u32)IONCLOCK_STATE_UNRELIABLE);
-	KUNIT_EXPECT_EQ(test, page->generation, s->e.generation);
-}
-
-/*
- * A forward PHC step (step_forward set) is applied at once, but only once
- * IONCLOCK_MIN_FIT samples after it have confirmed the new time: until
- * then the published time runs on at the trusted rate.
- */
-struct forward_case {
-	const char *name;
-	u64 khz;
-	s64 ppb;
-	s64 step_ns;
-};
-
-static const struct forward_case forward_cases[] = {
-	{ "+2 ms on a 3 GHz TSC", TSC_3GHZ, 0, 2000000 },
-	{ "+1 s on a 3 GHz TSC (phc_ctl adj 1)", TSC_3GHZ, 15000, 1000000000 },
-	{ "+1 s at -300 ppm on a 2.4 GHz TSC", TSC_2_4GHZ, -300000, 1000000000 },
-	{ "+1 h on monotonic_raw", CTR_NS, 7000, 3600 * NSEC_PER_SEC },
-};
-
-IONCLOCK_CASES(forward, forward_cases);
-
-static void ionclock_forward_step_test(struct kunit *test)
-{
-	const struct forward_case *c = test->param_value;
-	struct ionclock_params params;
-	u64 steps, gen;
-	struct ic_sim *s;
-	u32 k;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	default_params(&params);
-	sim_init(s, test, c->khz, &params, c->ppb, 200, 0);
-	sim_run(s, LOCK_POLLS);
-	KUNIT_ASSERT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-	steps = s->e.steps_detected;
-	gen = s->e.generation;
-
-	sim_set_phc(s, c->step_ns, c->ppb);
-	for (k = 1; k < IONCLOCK_MIN_FIT; k++) {
-		sim_tick(s);
-		KUNIT_EXPECT_EQ_MSG(test, s->last_jump, 0LL,
-				    "sample %u after the step", k);
-		KUNIT_EXPECT_EQ(test, s->e.steps_detected, steps + 1);
-		KUNIT_EXPECT_EQ(test, (u64)s->e.generation, gen + 1);
-		KUNIT_EXPECT_EQ(test, s->e.slew_frac40, 0LL);
-	}
-	sim_tick(s);
-	KUNIT_EXPECT_LE_MSG(test, mag(s->last_jump - c->step_ns), 1000ULL,
-			    "jumped %lld ns at sample %u", s->last_jump,
-			    IONCLOCK_MIN_FIT);
-	KUNIT_EXPECT_LE(test, mag(sim_error(s, s->now)), 1000ULL);
-
-	sim_run(s, 50);
-	KUNIT_EXPECT_EQ(test, s->e.steps_detected, steps + 1);
-	sim_expect_clean(s);
-	KUNIT_EXPECT_LE(test, mag(sim_error(s, s->now)), 1000ULL);
-}
-
-/*
- * A backward PHC step is never stepped: once confirmed, the published
- * time runs max_slew_ppb slower than the PHC until the offset is closed.
- */
-struct backward_case {
-	const char *name;
-	u64 khz;
-	s64 ppb;
-	s64 step_ns;
-	u32 max_slew_ppb;
-};
-
-static const struct backward_case backward_cases[] = {
-	{ "-2 ms on a 3 GHz TSC, slew 500 ppm",
-	  TSC_3GHZ, 0, -2000000, 500000 },
-	{ "-1 s on a 3 GHz TSC (phc_ctl adj -1), slew 500 ppm",
-	  TSC_3GHZ, 21000, -1000000000, 500000 },
-	{ "-5 ms at +200 ppm on a 2.4 GHz TSC, slew 100 ppm",
-	  TSC_2_4GHZ, 200000, -5000000, 100000 },
-	{ "-50 ms on monotonic_raw, slew 1000 ppm",
-	  CTR_NS, -60000, -50000000, 1000000 },
-};
-
-IONCLOCK_CASES(backward, backward_cases);
-
-static void ionclock_backward_step_test(struct kunit *test)
-{
-	const struct backward_case *c = test->param_value;
-	u64 n, half, full, bad_rate = 0, slewing = 0;
-	struct ionclock_params params;
-	struct ionclock_page *page;
-	struct ic_sim *s;
-	s64 err;
-	u32 k;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
-	default_params(&params);
-	params.max_slew_ppb = c->max_slew_ppb;
-	sim_init(s, test, c->khz, &params, c->ppb, 200, 0);
-	sim_run(s, LOCK_POLLS);
-	KUNIT_ASSERT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-
-	sim_set_phc(s, c->step_ns, c->ppb);
-	for (k = 1; k < IONCLOCK_MIN_FIT; k++) {
-		sim_tick(s);
-		KUNIT_EXPECT_EQ(test, s->e.slew_frac40, 0LL);
-	}
-	full = slew_polls(mag(c->step_ns), c->max_slew_ppb);
-	half = full / 2;
-	for (n = 0; n < half; n++) {
-		sim_tick(s);
-		/* Clamped while the offset would need more than max slew. */
-		if (mag(s->e.offset_ns) >
-		    (u64)c->max_slew_ppb * s->e.params.slew_time_ms / 1000) {
-			s64 want = ionclock_engine_freq_ppb(&s->e) -
-				   c->max_slew_ppb;
-
-			slewing++;
-			if (mag(sim_map_ppb(s) - want) > 2 && !bad_rate++)
-				KUNIT_FAIL(test,
-					   "mapping at %lld ppb, want %lld, t=%llu s",
-					   sim_map_ppb(s), want, sim_secs(s));
-		}
-	}
-	KUNIT_EXPECT_EQ(test, slewing, half);
-	KUNIT_EXPECT_EQ(test, bad_rate, 0ULL);
-	ionclock_page_fill(page, &s->e, &s->b, false);
-	KUNIT_EXPECT_TRUE(test, page->flags & IONCLOCK_FLAG_SLEWING);
-	KUNIT_EXPECT_LT(test, page->phc_offset_ns, 0LL);
-	KUNIT_EXPECT_GE(test, page->error_slew_ns, mag(page->phc_offset_ns));
-	/* Half the step slewed away in half the time, 1% either way. */
-	err = sim_error(s, s->now);
-	KUNIT_EXPECT_LE_MSG(test, mag(err - (-c->step_ns) / 2),
-			    mag(c->step_ns) / 100,
-			    "%lld ns ahead after %llu s", err, sim_secs(s));
-
-	sim_run(s, full - half + polls(SETTLE_NS));
-	sim_expect_clean(s);
-	KUNIT_EXPECT_LE(test, mag(sim_error(s, s->now)), 1000ULL);
-	KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-}
+SIM_KUNIT(new_map)
+SIM_KUNIT(property)
+SIM_KUNIT(slewed_back)
+SIM_KUNIT(implausible_start)
+SIM_KUNIT(implausible_late)
+SIM_KUNIT(confirmed_step)
+SIM_KUNIT(slower_reads)
+SIM_KUNIT(startup_bound)
+SIM_KUNIT(jump_bound)
+SIM_KUNIT(counter_reset)
+SIM_KUNIT(bound)
+SIM_KUNIT(continuity)
+SIM_KUNIT(sweep)
+SIM_KUNIT(plausibility)
+SIM_KUNIT(forward_step)
+SIM_KUNIT(backward_step)
 
 /* Leap tables: leap-seconds.list's, as of its 2026-06-28 expiry. */
 static const struct ionclock_leap real_leaps[] = {
@@ -1192,8 +523,8 @@ static void ionclock_page_fill_test(struct kunit *test)
 	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, e);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page);
-	default_params(&params);
-	ionclock_engine_init(e, nominal_mult(TSC_3GHZ), 32, &params);
+	params = sim_module_defaults;
+	ionclock_engine_init(e, sim_nominal_mult(&sim_tsc_3ghz), 32, &params);
 	e->state = c->state;
 	e->published = c->published;
 	e->offset_ns = c->offset_ns;
@@ -1201,8 +532,8 @@ static void ionclock_page_fill_test(struct kunit *test)
 	e->slew_frac40 = c->offset_ns < 0 ? -1 : c->offset_ns > 0;
 	e->generation = 7;
 	e->map.counter_base = 123456789;
-	e->map.time_base_ns = PHC_START_NS;
-	e->map.mult = nominal_mult(TSC_3GHZ) + 1;
+	e->map.time_base_ns = SIM_PHC_START_NS;
+	e->map.mult = sim_nominal_mult(&sim_tsc_3ghz) + 1;
 	e->map.shift = 32;
 	page->flags = c->old_flags;
 
@@ -1228,104 +559,29 @@ static void ionclock_page_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page->phc_offset_ns, c->offset_ns);
 }
 
-/*
- * The bound holds at every read from the first published sample: while
- * the rate is unmeasured (it may be anything up to max_freq_ppb), after a
- * PHC lost before any rate was trusted, and through a PHC frequency jump
- * that drift_ppb allows for.
- */
-struct bound_case {
-	const char *name;
-	u64 khz;
-	s64 ppb;
-	u32 lost_after;		/* samples before the PHC is lost; 0: never */
-	u32 blind_polls;	/* poll periods with no sample then */
-	s64 jump_ppb;		/* once locked, the PHC's rate jumps by this */
-	u32 drift_ppb;
-};
-
-static const struct bound_case bound_cases[] = {
-	{ "from the first sample, PHC +30 ppm, TSC 3 GHz", TSC_3GHZ, 30000,
-	  0, 0, 0, 15000 },
-	{ "from the first sample, PHC -100 ppm, monotonic_raw", CTR_NS,
-	  -100000, 0, 0, 0, 15000 },
-	{ "PHC +50 ppm lost after 2 samples, 10 min", TSC_2_4GHZ, 50000, 2,
-	  6000, 0, 15000 },
-	{ "PHC -70 ppm lost after 1 sample, 1 min", CTR_NS, -70000, 1, 600, 0,
-	  15000 },
-	{ "PHC +100 ppm frequency jump, drift_ppb 100000", TSC_3GHZ, 20000, 0,
-	  0, 100000, 100000 },
-	{ "PHC -100 ppm frequency jump, drift_ppb 100000, 25 MHz", CTR_25MHZ,
-	  -40000, 0, 0, -100000, 100000 },
-	/* Beyond drift_ppb: outside only unseen, or with the page saying so. */
-	{ "PHC +100 ppm frequency jump beyond drift_ppb: flagged", TSC_3GHZ,
-	  20000, 0, 0, 100000, 15000 },
-	{ "PHC -100 ppm frequency jump beyond drift_ppb: flagged", CTR_NS,
-	  20000, 0, 0, -100000, 15000 },
-};
-
-IONCLOCK_CASES(bound, bound_cases);
-
-/* A poll period with no sample: publish and read, as holdover does. */
-static void sim_blind_tick(struct ic_sim *s)
-{
-	u64 poll = ticks_from_ns(s, POLL_NS);
-	u32 i;
-
-	sim_publish(s, s->now);
-	for (i = 1; i < READS_PER_POLL; i++)
-		sim_read(s, s->now + i * (poll / READS_PER_POLL));
-	s->now += poll;
-}
-
-static void ionclock_bound_test(struct kunit *test)
-{
-	const struct bound_case *c = test->param_value;
-	struct ionclock_params params;
-	struct ic_sim *s;
-	u32 i;
-
-	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
-	default_params(&params);
-	params.drift_ppb = c->drift_ppb;
-	sim_init(s, test, c->khz, &params, c->ppb, 300, 12345);
-	if (c->jump_ppb) {
-		sim_run(s, LOCK_POLLS);
-		KUNIT_EXPECT_EQ(test, s->flagged_publishes, 0ULL);
-		sim_set_phc(s, 0, c->ppb + c->jump_ppb);
-		s->unseen = true;
-		s->unseen_until = s->now + ticks_from_ns(s, POLL_NS);
-		s->flagged_ok = mag(c->jump_ppb) > c->drift_ppb;
-	}
-	s->check_bound = true;
-	if (c->lost_after) {
-		sim_run(s, c->lost_after);
-		ionclock_engine_lost(&s->e);
-		for (i = 0; i < c->blind_polls; i++)
-			sim_blind_tick(s);
-	}
-	sim_run(s, LOCK_POLLS);
-	kunit_info(test, "%llu checks, %llu outside the bound (+%llu flagged, %llu unseen), %llu publishes flagged, widest %llu ns\n",
-		   s->bound_checks, s->outside_bound, s->flagged_outside,
-		   s->unseen_outside, s->flagged_publishes, s->widest_bound_ns);
-	KUNIT_EXPECT_EQ(test, s->outside_bound, 0ULL);
-	if (s->flagged_ok)
-		KUNIT_EXPECT_GT(test, s->flagged_publishes, 0ULL);
-	else
-		KUNIT_EXPECT_EQ(test, s->flagged_publishes, 0ULL);
-	KUNIT_EXPECT_GT(test, s->bound_checks, 500ULL);
-	KUNIT_EXPECT_EQ(test, s->e.state, IONCLOCK_ENGINE_TRACKING);
-	sim_expect_clean(s);
-}
-
 static struct kunit_case ionclock_engine_cases[] = {
 	KUNIT_CASE_PARAM(ionclock_bound_test, bound_gen_params),
 	KUNIT_CASE_PARAM(ionclock_continuity_test, continuity_gen_params),
 	KUNIT_CASE_PARAM(ionclock_sweep_test, sweep_gen_params),
 	KUNIT_CASE_PARAM(ionclock_plausibility_test, plausibility_gen_params),
-	KUNIT_CASE_PARAM(ionclock_forward_step_test, forward_gen_params),
-	KUNIT_CASE_PARAM(ionclock_backward_step_test, backward_gen_params),
+	KUNIT_CASE_PARAM(ionclock_forward_step_test, forward_step_gen_params),
+	KUNIT_CASE_PARAM(ionclock_backward_step_test, backward_step_gen_params),
+	/* The unit tests' cases, run here too. */
+	KUNIT_CASE_PARAM(ionclock_new_map_test, new_map_gen_params),
+	KUNIT_CASE_PARAM(ionclock_property_test, property_gen_params),
+	KUNIT_CASE_PARAM(ionclock_slewed_back_test, slewed_back_gen_params),
+	KUNIT_CASE_PARAM(ionclock_implausible_start_test,
+			 implausible_start_gen_params),
+	KUNIT_CASE_PARAM(ionclock_implausible_late_test,
+			 implausible_late_gen_params),
+	KUNIT_CASE_PARAM(ionclock_confirmed_step_test,
+			 confirmed_step_gen_params),
+	KUNIT_CASE_PARAM(ionclock_slower_reads_test, slower_reads_gen_params),
+	KUNIT_CASE_PARAM(ionclock_startup_bound_test,
+			 startup_bound_gen_params),
+	KUNIT_CASE_PARAM(ionclock_jump_bound_test, jump_bound_gen_params),
+	KUNIT_CASE_PARAM(ionclock_counter_reset_test,
+			 counter_reset_gen_params),
 	{}
 };
 

@@ -8,7 +8,8 @@
 # The kernel tree is a scratch copy outside the repo, unpacked once and
 # rebuilt incrementally:
 #   ${IONCLOCK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ionclock}/kunit-6.1
-# Each run copies the suite and the core into its lib/ionclock/ (only what
+# Each run copies the suite, the simulator it shares with the unit tests
+# (selftests/sim/) and the core into its lib/ionclock/ (only what
 # changed, so make rebuilds only that), hooks lib/ionclock/ into lib/Kconfig.debug
 # and lib/Makefile if not done yet, runs the suite, prints the KTAP and the
 # parsed results, and ends with "kunit: N passed, N failed".
@@ -51,6 +52,9 @@ sync_file() {
 mkdir -p "$tree/lib/ionclock"
 for f in ionclock_kunit.c Kconfig Kbuild; do
 	sync_file "$here/$f" "$tree/lib/ionclock/$f"
+done
+for f in phc_sim.c phc_sim.h engine_cases.c engine_cases.h; do
+	sync_file "$top/selftests/sim/$f" "$tree/lib/ionclock/$f"
 done
 for f in engine.c engine.h leap.c leap.h page_fill.c upstream.c upstream.h \
 	 utc_source.c utc_source.h; do
