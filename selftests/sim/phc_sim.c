@@ -144,7 +144,7 @@ void sim_dump(struct sim *s)
 {
 	unsigned int i = s->log_n > SIM_LOG ? s->log_n - SIM_LOG : 0;
 
-	if (s->dumped)
+	if (s->dumped || !s->log_n)
 		return;
 	s->dumped = true;
 	sim_hook_info(s->env, "the events before it:");
