@@ -169,7 +169,7 @@ struct sim *sim_new(const struct sim_env *env, const struct sim_counter *ctr,
 {
 	struct sim *s = sim_hook_zalloc(env, sizeof(*s));
 
-	if (!s)
+	if (!SIM_EXPECT(env, s, "no memory for the simulation"))
 		return NULL;
 	s->env = env;
 	s->rng.s = seed;
