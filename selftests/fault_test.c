@@ -78,6 +78,7 @@ struct watch {
 	long far;		/* truth CONVERGED_NS or more away */
 	long untracked;		/* not TRACKING */
 	long off_rate;		/* rate not yet the PHC's */
+	int64_t min_width_ns;	/* the narrowest of the wide ones; 0: none */
 };
 
 static long long read_ll(const char *path)
@@ -267,6 +268,8 @@ static double converge(struct target *t, struct watch *w, int limit_s,
 			w->unread++;
 		} else if (width >= CONVERGED_NS) {
 			w->wide++;
+			if (!w->min_width_ns || width < w->min_width_ns)
+				w->min_width_ns = width;
 		} else if (!converged(t, w, err, freq_ppb)) {
 			good = 0;
 		} else if (++good == 3) {
@@ -279,11 +282,11 @@ static double converge(struct target *t, struct watch *w, int limit_s,
 }
 
 /* Why converge() did not see ionclock converge. */
-static void log_unconverged(const struct watch *w)
+static void log_unconverged(const struct target *t, const struct watch *w)
 {
-	fprintf(stderr, "# not converged: of %ld checks, %ld unread, %ld too wide, %ld too far, %ld not tracking, %ld off the rate\n",
-		w->checks, w->unread, w->wide, w->far, w->untracked,
-		w->off_rate);
+	fprintf(stderr, "# not converged: of %ld checks, %ld unread, %ld too wide (the narrowest of them %lld ns), %ld too far, %ld not tracking (state %u), %ld off the rate\n",
+		w->checks, w->unread, w->wide, (long long)w->min_width_ns,
+		w->far, w->untracked, t->p->state, w->off_rate);
 }
 
 /* Seconds until the page's state is in @mask, -1 after @limit_ms. */
@@ -541,7 +544,7 @@ static int target_settle(struct target *t, int64_t *bound_ns)
 		return -1;
 	}
 	if (converge(t, &w, 15, 0) < 0) {
-		log_unconverged(&w);
+		log_unconverged(t, &w);
 		return -1;
 	}
 	if (settle(t, &w, 15) < 0) {
@@ -731,7 +734,7 @@ TEST_F_TIMEOUT(fault, scenario, FAULT_TIMEOUT_S)
 	conv = converge(&self->t, &after, variant->converge_s,
 			variant->rate ? value : INT64_MIN);
 	if (conv < 0)
-		log_unconverged(&after);
+		log_unconverged(&self->t, &after);
 	/* Settled: now nothing may escape the bound. */
 	observe(&self->t, &after, soak && !variant->hold_ms ? soak * 1000LL : 1000);
 	test_reader_stop(&self->r);
@@ -829,7 +832,7 @@ TEST_F_TIMEOUT(starve, cpu_hog, 120)
 
 	conv = converge(&self->t, &after, HOG_CONVERGE_S, INT64_MIN);
 	if (conv < 0)
-		log_unconverged(&after);
+		log_unconverged(&self->t, &after);
 	back = bound_back(&self->t, &after, self->bound_ns, HOG_CONVERGE_S);
 	/* Settled: now nothing may escape the bound. */
 	observe(&self->t, &after, 1000);
