@@ -23,6 +23,8 @@
 #else
 #include <string.h>
 #endif
+#include <linux/ionclock_seq.h>
+
 #include "engine.h"
 
 #define FRAC40		((s64)1 << 40)
@@ -83,12 +85,8 @@ static s64 scale_by_rate(s64 ns, s64 rate_frac40)
 
 u64 ionclock_mapping_eval(const struct ionclock_mapping *m, u64 counter)
 {
-	u64 delta = counter - m->counter_base;
-
-	if ((s64)delta < 0)
-		delta = 0;
-	return m->time_base_ns +
-	       (u64)(((unsigned __int128)delta * m->mult) >> m->shift);
+	return ionclock_map_ns(counter, m->counter_base, m->time_base_ns,
+			       m->mult, m->shift);
 }
 
 u64 ionclock_counter_to_ns(const struct ionclock_engine *e, u64 delta)
@@ -316,8 +314,8 @@ static bool outside_published_bound(const struct ionclock_engine *e,
 		return false;
 	t = ionclock_mapping_eval(&e->map, s->counter);
 	bound = add_sat(e->bound.total_ns,
-			(u64)(((unsigned __int128)(t - e->map.time_base_ns) *
-			       e->bound.growth_frac32) >> 32));
+			ionclock_bound_growth_ns(t - e->map.time_base_ns,
+						 e->bound.growth_frac32));
 	hw = ionclock_counter_to_ns(e, s->half_width);
 	return abs_s64((s64)(s->phc_ns - t)) > add_sat(bound, hw);
 }

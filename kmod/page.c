@@ -13,6 +13,18 @@
 #include "ionclock_kmod.h"
 #include "utc_source.h"
 
+/*
+ * The page's sequence protocol, with the kernel's barriers as its hooks;
+ * <linux/ionclock_seq.h> says which barrier pairs with which.
+ */
+#define IONCLOCK_SEQ_LOAD(x)		READ_ONCE(x)
+#define IONCLOCK_SEQ_STORE(x, v)	WRITE_ONCE(x, v)
+#define IONCLOCK_SEQ_RMB()		smp_rmb()	/* pairs: see above */
+#define IONCLOCK_SEQ_WMB()		smp_wmb()	/* pairs: see above */
+#define IONCLOCK_SEQ_MB()		smp_mb()	/* pairs: see above */
+#define IONCLOCK_SEQ_RELAX()		cpu_relax()
+#include <linux/ionclock_seq.h>
+
 static_assert(sizeof(struct ionclock_page) <= IONCLOCK_PAGE_SIZE);
 static_assert(IONCLOCK_PAGE_SIZE == PAGE_SIZE);
 static_assert(offsetof(struct ionclock_page, seq_count) == 16);
@@ -87,8 +99,7 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	lockdep_assert_held(&idev->lock);
 	/* Readers spin while the count is odd: do not get preempted here. */
 	preempt_disable();
-	WRITE_ONCE(p->seq_count, p->seq_count + 1);
-	smp_mb(); /* pairs with the reader's smp_rmb() before its recheck */
+	ionclock_seq_write_begin(p);
 	now = ionclock_engine_anchor(e, ionclock_counter_read());
 	ionclock_engine_publish(e, now, &b);
 	ionclock_page_fill(p, e, &b, idev->phc.gone);
@@ -96,9 +107,7 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	ionclock_page_fill_timescale(p, ionclock_phc_timescale ==
 				     IONCLOCK_TIMESCALE_UTC);
 	ionclock_page_fill_upstream(p, &idev->upstream, e->map.time_base_ns);
-
-	smp_wmb(); /* pairs with the reader's smp_rmb() after its first read */
-	WRITE_ONCE(p->seq_count, p->seq_count + 1);
+	ionclock_seq_write_end(p);
 	preempt_enable();
 }
 
@@ -109,11 +118,9 @@ void ionclock_page_snapshot(struct ionclock_dev *idev, struct ionclock_page *cop
 	u32 seq;
 
 	do {
-		seq = READ_ONCE(p->seq_count);
-		smp_rmb(); /* pairs with smp_wmb() in ionclock_page_publish() */
+		seq = ionclock_seq_read_begin(p);
 		memcpy(copy, p, sizeof(*copy));
-		smp_rmb(); /* pairs with smp_mb() in ionclock_page_publish() */
-	} while ((seq & 1) || READ_ONCE(p->seq_count) != seq);
+	} while (ionclock_seq_read_retry(p, seq));
 }
 
 /* The reader side, for read(): the same loop as userspace's. */
@@ -125,12 +132,9 @@ int ionclock_page_read(struct ionclock_dev *idev, struct ionclock_reading *r)
 	u32 seq, flags, state, gen;
 
 	do {
-		seq = READ_ONCE(p->seq_count);
-		if (seq & 1) {
-			cpu_relax();
+		seq = ionclock_seq_read_begin(p);
+		if (seq & 1)
 			continue;
-		}
-		smp_rmb(); /* pairs with smp_wmb() in ionclock_page_publish() */
 		flags = p->flags;
 		state = p->state;
 		gen = p->generation;
@@ -141,15 +145,14 @@ int ionclock_page_read(struct ionclock_dev *idev, struct ionclock_reading *r)
 		bound = p->error_bound_ns;
 		growth = p->error_growth_frac32;
 		counter = ionclock_counter_read();
-		smp_rmb(); /* pairs with smp_mb() in ionclock_page_publish() */
-	} while ((seq & 1) || READ_ONCE(p->seq_count) != seq);
+	} while (ionclock_seq_read_retry(p, seq));
 
 	if (!(flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
 	memset(r, 0, sizeof(*r));
 	r->tai_ns = ionclock_mapping_eval(&m, counter);
 	elapsed = r->tai_ns - m.time_base_ns;
-	bound += mul_u64_u64_shr(elapsed, growth, 32);
+	bound += ionclock_bound_growth_ns(elapsed, growth);
 	r->earliest_ns = r->tai_ns - min(bound, r->tai_ns);
 	r->latest_ns = r->tai_ns + bound;
 	r->state = state;

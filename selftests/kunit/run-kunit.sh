@@ -60,7 +60,9 @@ for f in engine.c engine.h leap.c leap.h page_fill.c upstream.c upstream.h \
 	 utc_source.c utc_source.h; do
 	sync_file "$top/kmod/$f" "$tree/lib/ionclock/$f"
 done
-sync_file "$top/uapi/linux/ionclock.h" "$tree/include/uapi/linux/ionclock.h"
+for f in ionclock.h ionclock_seq.h; do
+	sync_file "$top/uapi/linux/$f" "$tree/include/uapi/linux/$f"
+done
 
 # Hook lib/ionclock/ into the tree, once.
 if ! grep -qxF 'source "lib/ionclock/Kconfig"' "$tree/lib/Kconfig.debug"; then

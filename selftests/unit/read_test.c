@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libionclock's read path on a page published in this process by the real
- * engine (kmod/engine.c), with a writer that follows the module's
- * ionclock_page_publish() step for step.  The handle is built by hand
- * around that page, so no device is needed.
+ * engine (kmod/engine.c), with the module's write sequence
+ * (<linux/ionclock_seq.h>) around it.  The handle is built by hand around
+ * that page, so no device is needed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -55,13 +55,11 @@ static void page_publish(struct ionclock_page *p, struct ionclock_engine *e)
 	struct ionclock_bound b = { 0 };
 	u64 now;
 
-	__atomic_store_n(&p->seq_count, p->seq_count + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ionclock_seq_write_begin(p);
 	now = ionclock_engine_anchor(e, raw_ns());
 	ionclock_engine_publish(e, now, &b);
 	ionclock_page_fill(p, e, &b, false);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&p->seq_count, p->seq_count + 1, __ATOMIC_RELAXED);
+	ionclock_seq_write_end(p);
 }
 
 /* A PHC exactly PHC_OFFSET_NS + @off_ns ahead of CLOCK_MONOTONIC_RAW. */

@@ -226,16 +226,14 @@ static void pub_sample(struct pub *p)
 	ionclock_engine_add_sample(&p->e, &s);
 }
 
-/* As ionclock_page_publish() in kmod/page.c, step for step. */
+/* As ionclock_page_publish() in kmod/page.c, with its write sequence. */
 static void pub_publish(struct pub *p)
 {
 	struct ionclock_page *w = p->w;
 	struct ionclock_bound b = { 0 };
 	uint64_t now;
 
-	__atomic_store_n(&w->seq_count, w->seq_count + 1, __ATOMIC_RELAXED);
-	/* pairs with the reader's fence before its re-read of seq_count */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ionclock_seq_write_begin(w);
 	now = ionclock_engine_anchor(&p->e, counter_read(p->counter_id));
 	ionclock_engine_publish(&p->e, now, &b);
 	ionclock_page_fill(w, &p->e, &b, false);
@@ -247,9 +245,7 @@ static void pub_publish(struct pub *p)
 			       100 * 86400;
 	w->smear_window_s = 86400;
 	w->flags |= IONCLOCK_FLAG_TAI_OFFSET_VALID | IONCLOCK_FLAG_LEAP_VALID;
-	/* pairs with the reader's fence after its first read of seq_count */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&w->seq_count, w->seq_count + 1, __ATOMIC_RELAXED);
+	ionclock_seq_write_end(w);
 	p->publishes++;
 }
 

@@ -24,6 +24,25 @@
 /* Read with READ_ONCE-style loads for the sequence count only. */
 #define IONCLOCK_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+#ifdef IONCLOCK_HAVE_TSC
+#define IONCLOCK_CPU_RELAX()	__builtin_ia32_pause()
+#else
+#define IONCLOCK_CPU_RELAX()	do { } while (0)
+#endif
+
+/*
+ * The page's sequence protocol in a process: C11 fences where the kernel
+ * has smp_*() (acquire for smp_rmb(), release for smp_wmb()).  The
+ * writers are the host tests' and the benchmark's stand-ins for the module.
+ */
+#define IONCLOCK_SEQ_LOAD(x)	IONCLOCK_READ_ONCE(x)
+#define IONCLOCK_SEQ_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define IONCLOCK_SEQ_RMB()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define IONCLOCK_SEQ_WMB()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#define IONCLOCK_SEQ_MB()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define IONCLOCK_SEQ_RELAX()	IONCLOCK_CPU_RELAX()
+#include <linux/ionclock_seq.h>
+
 /* @max_bound_ns: ionclock_set_max_bound()'s limit, 0 for none. */
 struct ionclock {
 	int fd;

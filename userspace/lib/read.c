@@ -27,15 +27,6 @@ static inline uint64_t ionclock_rdtsc_ordered(void)
 	asm volatile("lfence; rdtsc" : "=a" (lo), "=d" (hi) : : "memory");
 	return (uint64_t)hi << 32 | lo;
 }
-
-static inline void ionclock_cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
-#else
-static inline void ionclock_cpu_relax(void)
-{
-}
 #endif
 
 static inline uint64_t ionclock_counter_read(uint8_t counter_id)
@@ -72,17 +63,9 @@ int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
 	uint32_t seq;
 
 	for (tries = 0; tries < IONCLOCK_READ_TRIES; tries++) {
-		seq = IONCLOCK_READ_ONCE(p->seq_count);
-		if (seq & 1) {
-			ionclock_cpu_relax();
+		seq = ionclock_seq_read_begin(p);
+		if (seq & 1)
 			continue;
-		}
-		/*
-		 * pairs with smp_wmb() in ionclock_page_publish(); also keeps
-		 * the compiler from hoisting the plain loads below out of the
-		 * loop
-		 */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s->flags = p->flags;
 		s->counter_base = p->counter_base;
 		s->time_base_ns = p->time_base_ns;
@@ -104,9 +87,7 @@ int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
 			s->leap.smear_window_s = p->smear_window_s;
 		}
 		s->counter = ionclock_counter_read(counter_id);
-		/* pairs with smp_mb() in ionclock_page_publish() */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (IONCLOCK_READ_ONCE(p->seq_count) != seq)
+		if (ionclock_seq_read_retry(p, seq))
 			continue;
 		/*
 		 * A counter the kernel no longer vouches for across CPUs:
@@ -188,21 +169,14 @@ int ionclock_page_leap_racy(const struct ionclock_page *p,
 
 uint64_t ionclock_snap_time(const struct ionclock_snap *s)
 {
-	uint64_t delta = s->counter - s->counter_base;
-
-	/* A counter behind the base (another CPU's TSC a hair slow) is 0. */
-	if ((int64_t)delta < 0)
-		delta = 0;
-	return s->time_base_ns +
-	       (uint64_t)(((__uint128_t)delta * s->time_mult) >>
-			  s->time_shift);
+	return ionclock_map_ns(s->counter, s->counter_base, s->time_base_ns,
+			       s->time_mult, s->time_shift);
 }
 
 uint64_t ionclock_snap_bound(const struct ionclock_snap *s, uint64_t tai_ns)
 {
-	uint64_t elapsed = tai_ns - s->time_base_ns;
-	uint64_t growth = (uint64_t)(((__uint128_t)elapsed *
-				      s->error_growth_frac32) >> 32);
+	uint64_t growth = ionclock_bound_growth_ns(tai_ns - s->time_base_ns,
+						   s->error_growth_frac32);
 	uint64_t bound = s->error_bound_ns + growth;
 
 	return bound < growth ? UINT64_MAX : bound;
