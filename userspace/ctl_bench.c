@@ -207,7 +207,7 @@ static double pick(double *v, int n, int permille)
 	return r > 0 ? r : 0;
 }
 
-int check_bench(const char *name, int argc, char **argv)
+static int check_bench(const char *name, int argc, char **argv)
 {
 	uint64_t v;
 
@@ -328,7 +328,7 @@ static void print_id_costs(const struct results *res)
 	       res->ns[batch] / ID_BATCH / res->ns[u]);
 }
 
-int cmd_bench(struct ctl *ctl, int argc, char **argv)
+static int cmd_bench(struct ctl *ctl, int argc, char **argv)
 {
 	struct ionclock_info info;
 	struct results res = { 0 };
@@ -382,3 +382,8 @@ int cmd_bench(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+const struct command bench_command = {
+	.name = "bench", .args = " [rounds]",
+	.help = "time every way of reading the clock here, ns per call and ratios",
+	.check = check_bench, .run = cmd_bench,
+};

@@ -116,7 +116,7 @@ static int parse_pairs(int argc, char **argv, struct ionclock_config *cfg)
 	return 0;
 }
 
-int check_config(const char *name, int argc, char **argv)
+static int check_config(const char *name, int argc, char **argv)
 {
 	struct ionclock_config cfg;
 
@@ -125,7 +125,7 @@ int check_config(const char *name, int argc, char **argv)
 	return parse_pairs(argc, argv, &cfg);
 }
 
-int cmd_config(struct ctl *ctl, int argc, char **argv)
+static int cmd_config(struct ctl *ctl, int argc, char **argv)
 {
 	int fd = ionclock_fd(ctl->c);
 	struct ionclock_config cfg;
@@ -156,3 +156,9 @@ int cmd_config(struct ctl *ctl, int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct command config_command = {
+	.name = "config", .args = " [key value]...",
+	.help = "print the engine's run-time settings, or set some (CAP_SYS_TIME)",
+	.check = check_config, .run = cmd_config,
+};

@@ -182,21 +182,22 @@ static int feed_args(const char *name, int argc, char **argv,
 	return 0;
 }
 
-int check_feed(const char *name, int argc, char **argv)
+static int check_feed(const char *name, int argc, char **argv)
 {
 	struct feed_opts o;
 
 	return feed_args(name, argc, argv, &o);
 }
 
-bool feed_is_dry_run(int argc, char **argv)
+/* feed --dry-run talks to ptp4l only: no device. */
+static bool feed_needs_device(int argc, char **argv)
 {
 	int i;
 
 	for (i = 0; i < argc; i++)
 		if (!strcmp(argv[i], "--dry-run"))
-			return true;
-	return false;
+			return false;
+	return true;
 }
 
 static const char *pick_socket(const struct feed_opts *o)
@@ -721,7 +722,7 @@ static int feed_once(struct ctl *ctl, const struct feed_opts *o,
 	return 0;
 }
 
-int cmd_feed(struct ctl *ctl, int argc, char **argv)
+static int cmd_feed(struct ctl *ctl, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct feed_memory mem;
@@ -768,7 +769,7 @@ int cmd_feed(struct ctl *ctl, int argc, char **argv)
 	return ret;
 }
 
-int check_upstream(const char *name, int argc, char **argv)
+static int check_upstream(const char *name, int argc, char **argv)
 {
 	if (argc == 0 || (argc == 1 && !strcmp(argv[0], "clear")))
 		return 0;
@@ -776,7 +777,7 @@ int check_upstream(const char *name, int argc, char **argv)
 	return 2;
 }
 
-int cmd_upstream(struct ctl *ctl, int argc, char **argv)
+static int cmd_upstream(struct ctl *ctl, int argc, char **argv)
 {
 	int fd = ionclock_fd(ctl->c);
 	struct ionclock_upstream u;
@@ -802,10 +803,8 @@ int cmd_upstream(struct ctl *ctl, int argc, char **argv)
 		printf("upstream_fed no\n");
 		return 0;
 	}
-	if (page_copy((const void *)ionclock_page(ctl->c), &pg)) {
-		fail(ctl->dev, "the page never held still");
+	if (page_snapshot(ctl, &pg))
 		return 1;
-	}
 	printf("upstream_fed yes\n");
 	printf("upstream_stale %s\n",
 	       yes_no(pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE));
@@ -818,3 +817,17 @@ int cmd_upstream(struct ctl *ctl, int argc, char **argv)
 	       (uint64_t)pg.upstream_gm_changes);
 	return 0;
 }
+
+const struct command feed_command = {
+	.name = "feed",
+	.args = " [--socket path] [--interval s] [--ttl s] [--asymmetry-ns n|--asymmetry-pct p] [--domain n] [--once|--dry-run]",
+	.help = "feed ptp4l's state into the bound and UTC every interval (CAP_SYS_TIME)",
+	.needs_device = feed_needs_device,
+	.check = check_feed, .run = cmd_feed,
+};
+
+const struct command upstream_command = {
+	.name = "upstream", .args = " [clear]",
+	.help = "the upstream state last fed, or forget it (CAP_SYS_TIME)",
+	.check = check_upstream, .run = cmd_upstream,
+};

@@ -16,7 +16,7 @@
 #include "ionclockctl.h"
 #include "leapfile.h"
 
-int check_leap(const char *name, int argc, char **argv)
+static int check_leap(const char *name, int argc, char **argv)
 {
 	if (!argc) {
 		fail(name, "needs show, load [file] or check [file]");
@@ -58,8 +58,7 @@ static int leap_show(struct ctl *ctl)
 		fail("leap show", strerror(ENOMEM));
 		return 1;
 	}
-	if (page_copy((const void *)ionclock_page(ctl->c), &pg)) {
-		fail(ctl->dev, "the page never held still");
+	if (page_snapshot(ctl, &pg)) {
 		free(t);
 		return 1;
 	}
@@ -135,7 +134,14 @@ static int leap_from_file(struct ctl *ctl, const char *path, bool load)
 	return ret;
 }
 
-int cmd_leap(struct ctl *ctl, int argc, char **argv)
+/* leap check looks at a file only: no device. */
+static bool leap_needs_device(int argc, char **argv)
+{
+	(void)argc;
+	return strcmp(argv[0], "check");
+}
+
+static int cmd_leap(struct ctl *ctl, int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : LEAPFILE_DEFAULT;
 
@@ -143,3 +149,10 @@ int cmd_leap(struct ctl *ctl, int argc, char **argv)
 		return leap_show(ctl);
 	return leap_from_file(ctl, path, !strcmp(argv[0], "load"));
 }
+
+const struct command leap_command = {
+	.name = "leap", .args = " show|load [file]|check [file]",
+	.help = "show the leap table, load a leap-seconds.list, or only verify one",
+	.needs_device = leap_needs_device,
+	.check = check_leap, .run = cmd_leap,
+};

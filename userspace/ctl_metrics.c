@@ -21,7 +21,7 @@
 
 #include "ionclockctl.h"
 
-int check_prometheus(const char *name, int argc, char **argv)
+static int check_prometheus(const char *name, int argc, char **argv)
 {
 	if (argc > 1) {
 		fail(name, "takes at most a file name");
@@ -307,7 +307,7 @@ err_fd:
 	return 1;
 }
 
-int cmd_prometheus(struct ctl *ctl, int argc, char **argv)
+static int cmd_prometheus(struct ctl *ctl, int argc, char **argv)
 {
 	struct ionclock_info info;
 	struct ionclock_page pg;
@@ -319,3 +319,9 @@ int cmd_prometheus(struct ctl *ctl, int argc, char **argv)
 	write_metrics(stdout, ctl, &info, &pg);
 	return 0;
 }
+
+const struct command prometheus_command = {
+	.name = "prometheus", .args = " [file]",
+	.help = "metrics in Prometheus text format, to stdout or atomically to file",
+	.check = check_prometheus, .run = cmd_prometheus,
+};

@@ -34,7 +34,7 @@ struct recording {
 	const char *name;
 };
 
-int check_record(const char *name, int argc, char **argv)
+static int check_record(const char *name, int argc, char **argv)
 {
 	uint64_t ms, count;
 
@@ -89,7 +89,7 @@ static int record_row(struct ctl *ctl, void *arg)
 	return 0;
 }
 
-int cmd_record(struct ctl *ctl, int argc, char **argv)
+static int cmd_record(struct ctl *ctl, int argc, char **argv)
 {
 	struct recording rec = { .name = argv[0] };
 	uint64_t ms, count;
@@ -109,3 +109,9 @@ int cmd_record(struct ctl *ctl, int argc, char **argv)
 	}
 	return ret;
 }
+
+const struct command record_command = {
+	.name = "record", .args = " file [interval [count]]",
+	.help = "watch's values as CSV rows into file (- for stdout)",
+	.check = check_record, .run = cmd_record,
+};

@@ -51,7 +51,7 @@ static int waitsync_args(const char *name, int argc, char **argv,
 	return 0;
 }
 
-int check_waitsync(const char *name, int argc, char **argv)
+static int check_waitsync(const char *name, int argc, char **argv)
 {
 	struct waitsync_args a;
 
@@ -93,7 +93,7 @@ static int in_sync(struct ctl *ctl, const struct waitsync_args *a, char *why,
 	return 1;
 }
 
-int cmd_waitsync(struct ctl *ctl, int argc, char **argv)
+static int cmd_waitsync(struct ctl *ctl, int argc, char **argv)
 {
 	const struct timespec poll = { 0, WAITSYNC_POLL_MS * 1000000L };
 	struct waitsync_args a;
@@ -118,3 +118,9 @@ int cmd_waitsync(struct ctl *ctl, int argc, char **argv)
 	fail(ctl->dev, msg);
 	return 1;
 }
+
+const struct command waitsync_command = {
+	.name = "waitsync", .args = " [--max-bound NS] [--timeout S]",
+	.help = "wait until tracking within the bound; exit 1 on timeout (default 60 s)",
+	.check = check_waitsync, .run = cmd_waitsync,
+};

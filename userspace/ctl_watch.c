@@ -47,7 +47,7 @@ int interval_args(const char *name, int argc, char **argv, uint64_t *ms,
 	return 0;
 }
 
-int check_watch(const char *name, int argc, char **argv)
+static int check_watch(const char *name, int argc, char **argv)
 {
 	uint64_t ms, count;
 
@@ -131,10 +131,16 @@ int every_interval(struct ctl *ctl, uint64_t ms, uint64_t count,
 	return ret;
 }
 
-int cmd_watch(struct ctl *ctl, int argc, char **argv)
+static int cmd_watch(struct ctl *ctl, int argc, char **argv)
 {
 	uint64_t ms, count;
 
 	interval_args("watch", argc, argv, &ms, &count);
 	return every_interval(ctl, ms, count, watch_line, NULL);
 }
+
+const struct command watch_command = {
+	.name = "watch", .args = " [interval [count]]",
+	.help = "a line of state, bound and offset to the PHC every interval s (default 1)",
+	.check = check_watch, .run = cmd_watch,
+};

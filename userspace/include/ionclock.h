@@ -325,6 +325,20 @@ int ionclock_fd(struct ionclock *c);
 const volatile struct ionclock_page *ionclock_page(struct ionclock *c);
 
 /**
+ * ionclock_page_copy() - one consistent copy of the whole page
+ * @c: handle from ionclock_open()
+ * @out: filled in, every field from the same update
+ *
+ * For tools that show fields ionclock_status() does not carry (the error
+ * components, the counters, the UTC sources, the upstream state).  Copies
+ * the page per the READ PROTOCOL in <linux/ionclock.h>; not for the hot
+ * path.
+ *
+ * Return: 0, or -EBUSY when the page never held still long enough.
+ */
+int ionclock_page_copy(struct ionclock *c, struct ionclock_page *out);
+
+/**
  * ionclock_close() - unmap the page, close the device and free @c
  * @c: handle from ionclock_open(), or NULL
  */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,6 +134,26 @@ int ionclock_page_snap_all(const struct ionclock_page *p, uint8_t counter_id,
 {
 	return ionclock_page_snap_common(p, counter_id, s,
 					 SNAP_BOUND | SNAP_LEAP | SNAP_STATUS);
+}
+
+/* A copy has no read() to fall back to: it tries longer than a read. */
+#define IONCLOCK_COPY_TRIES	100000
+
+int ionclock_page_copy(struct ionclock *c, struct ionclock_page *out)
+{
+	const struct ionclock_page *p = c->page;
+	unsigned int tries;
+	uint32_t seq;
+
+	for (tries = 0; tries < IONCLOCK_COPY_TRIES; tries++) {
+		seq = ionclock_seq_read_begin(p);
+		if (seq & 1)
+			continue;
+		memcpy(out, p, sizeof(*out));
+		if (!ionclock_seq_read_retry(p, seq))
+			return 0;
+	}
+	return -EBUSY;
 }
 
 static void ionclock_leap_copy(const volatile struct ionclock_page *p,

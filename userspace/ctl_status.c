@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ionclockctl status: the device, its PHC, the page's state and counters,
+ * and ionclock's offsets to the PHC and the system's clocks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ionclock.h"
+#include "ionclockctl.h"
+
+/* The sources named by the bits of @mask, comma-separated, or "-". */
+static void print_sources(const char *key, uint32_t mask)
+{
+	uint32_t s;
+	int n = 0;
+
+	printf("%s ", key);
+	for (s = 0; s < IONCLOCK_UTC_SOURCES; s++)
+		if (mask & (1u << s))
+			printf("%s%s", n++ ? "," : "", utc_source_name(s));
+	printf("%s\n", n ? "" : "-");
+}
+
+static const char *counter_name(uint32_t id)
+{
+	switch (id) {
+	case IONCLOCK_COUNTER_TSC:
+		return "tsc";
+	case IONCLOCK_COUNTER_MONOTONIC_RAW:
+		return "monotonic_raw";
+	default:
+		return "unknown";
+	}
+}
+
+static void print_offset(const char *key, struct ionclock *c, clockid_t clk,
+			 int64_t clk_to_tai_ns, const char *clk_name)
+{
+	int64_t off;
+	int err;
+
+	err = offset_to(c, IONCLOCK_TAI, clk, clk_to_tai_ns, &off, NULL);
+	if (err) {
+		if (err != -EAGAIN)
+			fail(clk_name, ionclock_strerror(err));
+		printf("%s -\n", key);
+		return;
+	}
+	printf("%s %" PRId64 "\n", key, off);
+}
+
+static void print_str(const char *key, const char *v)
+{
+	printf("%s %s\n", key, v[0] ? v : "-");
+}
+
+static int cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	int64_t t, earliest, latest, off, half;
+	struct ionclock_info info;
+	struct ionclock_page pg;
+	char phc[32];
+	int err;
+
+	(void)argc;
+	(void)argv;
+	if (device_snapshot(ctl, &info, &pg))
+		return 1;
+	print_str("device", ctl->dev);
+	printf("phc_index %d\n", info.phc_index);
+	print_str("phc_name", info.phc_name);
+	print_str("ifname", info.ifname);
+	print_str("phc_timescale",
+		  info.phc_timescale == IONCLOCK_TIMESCALE_UTC ? "utc" : "tai");
+	print_str("state", state_name(pg.state));
+	print_str("counter", counter_name(pg.counter_id));
+	printf("generation %u\n", pg.generation);
+	printf("flags 0x%x\n", pg.flags);
+	if (pg.flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
+		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
+	else
+		print_str("tai_utc_offset_s", "");
+	print_str("utc_source", utc_source_name(pg.utc_source));
+	print_sources("utc_sources", pg.utc_sources);
+	print_sources("utc_disagree", pg.utc_disagree);
+	print_str("leaps_expired",
+		  pg.flags & IONCLOCK_FLAG_LEAPS_EXPIRED ? "yes" : "no");
+	print_str("upstream", !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
+		  pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed");
+	printf("error_upstream_ns %" PRIu64 "\n", (uint64_t)pg.error_upstream_ns);
+
+	err = ionclock_now_bounded(ctl->c, &t, &earliest, &latest);
+	if (err && err != -EAGAIN && err != -ENODATA) {
+		fail(ctl->dev, ionclock_strerror(err));
+		return 1;
+	}
+	if (err == -EAGAIN)
+		print_str("ionclock_tai_ns", "");
+	else
+		printf("ionclock_tai_ns %" PRId64 "\n", t);
+	if (err)
+		print_str("error_bound_ns", "");
+	else
+		printf("error_bound_ns %" PRId64 "\n", latest - t);
+
+	err = phc_offset(ctl->c, &info, &pg, &off);
+	if (!err) {
+		printf("offset_to_phc_ns %" PRId64 "\n", off);
+	} else {
+		/* Not fatal: /dev/ptpN is often root's alone. */
+		if (err != -ENODEV && err != -EAGAIN) {
+			snprintf(phc, sizeof(phc), "/dev/ptp%d", info.phc_index);
+			fail(phc, ionclock_strerror(err));
+		}
+		print_str("offset_to_phc_ns", "");
+	}
+	print_offset("offset_to_tai_ns", ctl->c, CLOCK_TAI, 0, "CLOCK_TAI");
+	print_offset("offset_to_realtime_ns", ctl->c, CLOCK_REALTIME, 0,
+		     "CLOCK_REALTIME");
+	err = system_clock_offset(ctl->c, &off, &half);
+	if (err) {
+		print_str("system_clock_offset_ns", "");
+		print_str("system_clock_offset_uncertainty_ns", "");
+	} else {
+		printf("system_clock_offset_ns %" PRId64 "\n", off);
+		printf("system_clock_offset_uncertainty_ns %" PRId64 "\n", half);
+	}
+
+	printf("samples_taken %" PRIu64 "\n", (uint64_t)pg.samples_taken);
+	printf("samples_rejected %" PRIu64 "\n", (uint64_t)pg.samples_rejected);
+	printf("steps_detected %" PRIu64 "\n", (uint64_t)pg.steps_detected);
+	printf("phc_freq_ppb %" PRId64 "\n", (int64_t)pg.phc_freq_ppb);
+	return 0;
+}
+
+const struct command status_command = {
+	.name = "status",
+	.help = "device, PHC, state, time and offsets",
+	.check = check_none, .run = cmd_status,
+};
