@@ -244,8 +244,7 @@ long ionclock_ioctl_set_leaps(struct ionclock_dev *idev, void __user *arg)
 	/* Smeared UTC must not go back (a table loaded mid-smear). */
 	if (idev->engine.published)
 		err = ionclock_leaps_may_replace(idev->leaps,
-				idev->vpage->tai_utc_offset_s,
-				idev->vpage->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID,
+				idev->tai_offset_s, idev->tai_offset_valid,
 				t, ionclock_mapping_eval(&idev->engine.map,
 							 ionclock_counter_read()),
 				idev->smear_window_s);

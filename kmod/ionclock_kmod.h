@@ -65,6 +65,9 @@ struct ionclock_phc {
  * @leaps: the loaded leap table, or NULL (under @lock)
  * @kernel_tai_offset_s: CLOCK_TAI - CLOCK_REALTIME at the last sample, 0
  *	if unset
+ * @tai_offset_valid: whether the last publish had TAI - UTC from any
+ *	source (under @lock); the page shows it, but is never read back
+ * @tai_offset_s: that TAI - UTC, s (under @lock)
  * @upstream: what the PTP feed last said (under @lock)
  * @last_good: when the last good sample was taken (jiffies)
  * @last_reattach: when re-attaching was last tried (jiffies)
@@ -90,6 +93,8 @@ struct ionclock_dev {
 	u32 smear_window_s;
 	struct ionclock_leap_table *leaps;
 	s32 kernel_tai_offset_s;
+	bool tai_offset_valid;
+	s32 tai_offset_s;
 	struct ionclock_upstream_state upstream;
 	unsigned long last_good;
 	unsigned long last_reattach;

@@ -78,6 +78,9 @@ static void fill_utc(struct ionclock_dev *idev, struct ionclock_page *p,
 					  &in.ptp_state, &in.ptp_window_s);
 	ionclock_utc_choose(&in, &c);
 	ionclock_page_fill_utc(p, &c);
+	/* What the sampler and SET_LEAPS go on, kept here, not in the page. */
+	idev->tai_offset_valid = c.source != IONCLOCK_UTC_SOURCE_NONE;
+	idev->tai_offset_s = idev->tai_offset_valid ? c.st.tai_utc_offset_s : 0;
 }
 
 /*

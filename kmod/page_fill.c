@@ -30,8 +30,8 @@ void ionclock_page_fill(struct ionclock_page *p,
 			const struct ionclock_engine *e,
 			const struct ionclock_bound *b, bool phc_gone)
 {
-	/* Set once at attach time, not by the engine. */
-	u32 flags = p->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID;
+	/* The UTC flags are page.c's, from the device's state, after this. */
+	u32 flags = 0;
 
 	if (e->published)
 		flags |= IONCLOCK_FLAG_VALID | IONCLOCK_FLAG_BOUND_VALID;

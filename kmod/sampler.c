@@ -66,8 +66,8 @@ static s32 utc_phc_offset_s(struct ionclock_dev *idev, u64 phc_ns)
 		return ionclock_leaps_offset_at_utc(idev->leaps,
 						    div_u64(phc_ns,
 							    NSEC_PER_SEC));
-	if (idev->vpage->flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
-		return idev->vpage->tai_utc_offset_s;
+	if (idev->tai_offset_valid)
+		return idev->tai_offset_s;
 	return idev->kernel_tai_offset_s;
 }
 

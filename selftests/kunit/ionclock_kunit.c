@@ -455,7 +455,9 @@ static void ionclock_leaps_at_test(struct kunit *test)
  * The page's flags and state from the engine (page_fill.c), then the leap
  * fields (leap.c) as page.c applies them after it.
  */
-enum leap_fill { FILL_NO_LEAPS, FILL_LEAPS_VALID, FILL_LEAPS_EXPIRED };
+enum leap_fill {
+	FILL_NO_LEAPS, FILL_LEAPS_VALID, FILL_LEAPS_EXPIRED, FILL_KERNEL_OFFSET
+};
 
 struct page_case {
 	const char *name;
@@ -494,9 +496,13 @@ static const struct page_case page_cases[] = {
 	  FILL_NO_LEAPS, F_VALID | F_BOUND | F_GONE, IONCLOCK_STATE_HOLDOVER },
 	{ "unreliable PHC", IONCLOCK_ENGINE_UNRELIABLE, true, false, 0, 0,
 	  FILL_NO_LEAPS, F_VALID | F_BOUND, IONCLOCK_STATE_UNRELIABLE },
-	{ "TAI offset flag kept from attach", IONCLOCK_ENGINE_TRACKING,
-	  true, false, 0, F_TAI | F_SLEW, FILL_NO_LEAPS,
-	  F_VALID | F_BOUND | F_TAI, IONCLOCK_STATE_TRACKING },
+	{ "TAI offset flag from the kernel's offset, not the old page",
+	  IONCLOCK_ENGINE_TRACKING, true, false, 0, F_TAI | F_SLEW,
+	  FILL_KERNEL_OFFSET, F_VALID | F_BOUND | F_TAI,
+	  IONCLOCK_STATE_TRACKING },
+	{ "stale TAI offset flag cleared", IONCLOCK_ENGINE_TRACKING, true,
+	  false, 0, F_TAI, FILL_NO_LEAPS, F_VALID | F_BOUND,
+	  IONCLOCK_STATE_TRACKING },
 	{ "tracking with a valid leap table", IONCLOCK_ENGINE_TRACKING,
 	  true, false, 0, F_TAI | F_LEAP, FILL_LEAPS_VALID,
 	  F_VALID | F_BOUND | F_TAI | F_LEAP, IONCLOCK_STATE_TRACKING },
@@ -538,7 +544,16 @@ static void ionclock_page_fill_test(struct kunit *test)
 	page->flags = c->old_flags;
 
 	ionclock_page_fill(page, e, &b, c->phc_gone);
-	if (c->leaps != FILL_NO_LEAPS) {
+	if (c->leaps == FILL_KERNEL_OFFSET) {
+		struct ionclock_utc_choice k = {
+			.source = IONCLOCK_UTC_SOURCE_KERNEL,
+			.sources = 1u << IONCLOCK_UTC_SOURCE_KERNEL,
+			.st.tai_utc_offset_s = 37,
+			.window_s = SMEAR_S,
+		};
+
+		ionclock_page_fill_utc(page, &k);
+	} else if (c->leaps != FILL_NO_LEAPS) {
 		struct ionclock_leap_state st = {
 			.tai_utc_offset_s = 37,
 			.expiry_tai_s = REAL_EXPIRY_UTC + 37,
