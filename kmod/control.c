@@ -14,6 +14,8 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
+#include <linux/ionclock_tunables.h>
+
 #include "ionclock_kmod.h"
 
 static bool reserved_zero(const __u64 *r, size_t n)
@@ -52,34 +54,32 @@ long ionclock_ioctl_get_config(struct ionclock_dev *idev, void __user *arg)
 	return copy_to_user(arg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
 }
 
-#define TUNABLE(name, config_bit, lo, hi, param_name, scale)		\
+#define TUNABLE(name)							\
 	{								\
 		.field = #name,						\
-		.bit = IONCLOCK_CONFIG_##config_bit,			\
+		.bit = IONCLOCK_TUNABLE_BIT(name),			\
 		.offset = offsetof(struct ionclock_config, name),	\
 		.size = sizeof_field(struct ionclock_config, name),	\
-		.min = lo,						\
-		.max = hi,						\
-		.param = param_name,					\
-		.param_scale = scale,					\
+		.min = IONCLOCK_TUNABLE_MIN(name),			\
+		.max = IONCLOCK_TUNABLE_MAX(name),			\
+		.param = IONCLOCK_TUNABLE_PARAM(name) ? #name : NULL,	\
 	}
 
 /*
- * Every setting's range, in the ioctl's units, as uapi/linux/ionclock.h
- * documents them.  The module parameters are checked against the same
- * rows (main.c), in their own units times @param_scale.
+ * Every setting's range, in the ioctl's units, from the one table of
+ * <linux/ionclock_tunables.h>.  The module parameters of the same names
+ * are checked against the same rows (main.c).
  */
 const struct ionclock_tunable ionclock_tunables[] = {
-	TUNABLE(poll_ms, POLL, 10, 10000, "poll_ms", 1),
-	TUNABLE(max_slew_ppb, MAX_SLEW, 1000, 100000000, "max_slew_ppm", 1000),
-	TUNABLE(step_threshold_ns, STEP_THRESHOLD, 1000, 1000000000000ULL,
-		"step_threshold_us", 1000),
-	TUNABLE(step_forward, STEP_FORWARD, 0, 1, "step_forward", 1),
-	TUNABLE(max_freq_ppb, MAX_FREQ, 1000, 100000000, "max_freq_ppm", 1000),
-	TUNABLE(drift_ppb, DRIFT, 0, 1000000, "drift_ppb", 1),
-	TUNABLE(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL, NULL, 1),
-	TUNABLE(smear_window_s, SMEAR_WINDOW, 0, 172800, "smear_window_s", 1),
-	TUNABLE(machine_id, MACHINE_ID, 0, IONCLOCK_MACHINE_ID_MAX, NULL, 1),
+	TUNABLE(poll_ms),
+	TUNABLE(max_slew_ppb),
+	TUNABLE(step_threshold_ns),
+	TUNABLE(step_forward),
+	TUNABLE(max_freq_ppb),
+	TUNABLE(drift_ppb),
+	TUNABLE(upstream_error_ns),
+	TUNABLE(smear_window_s),
+	TUNABLE(machine_id),
 };
 
 const unsigned int ionclock_tunables_count = ARRAY_SIZE(ionclock_tunables);

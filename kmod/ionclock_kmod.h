@@ -105,18 +105,6 @@ struct ionclock_dev {
 
 #define IONCLOCK_ID_MACHINE_SET		BIT(16)
 
-/*
- * The run-time settings' defaults, shared by the module parameters (main.c)
- * and the ioctl's documentation of them (uapi/linux/ionclock.h).
- */
-#define IONCLOCK_DEFAULT_POLL_MS		100
-#define IONCLOCK_DEFAULT_MAX_SLEW_PPB		500000
-#define IONCLOCK_DEFAULT_STEP_THRESHOLD_NS	1000000
-#define IONCLOCK_DEFAULT_STEP_FORWARD		true
-#define IONCLOCK_DEFAULT_MAX_FREQ_PPB		1000000
-#define IONCLOCK_DEFAULT_DRIFT_PPB		15000
-#define IONCLOCK_DEFAULT_SMEAR_WINDOW_S		86400
-
 /**
  * struct ionclock_tunable - one run-time setting: the ioctl field that
  *	carries it, its range, and the module parameter that sets it at load
@@ -126,8 +114,7 @@ struct ionclock_dev {
  * @size: the field's size, 4 or 8
  * @min: smallest value, in the field's unit
  * @max: largest value, in the field's unit
- * @param: the module parameter, or NULL if there is none
- * @param_scale: field unit per parameter unit (1000 for ppm to ppb)
+ * @param: the module parameter (same name, same unit), or NULL if none
  */
 struct ionclock_tunable {
 	const char *field;
@@ -137,7 +124,6 @@ struct ionclock_tunable {
 	u64 min;
 	u64 max;
 	const char *param;
-	u32 param_scale;
 };
 
 /* control.c: the one table of ranges, and checks against it. */

@@ -11,6 +11,8 @@
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 
+#include <linux/ionclock_tunables.h>
+
 #include "ionclock_kmod.h"
 
 static char *phc[IONCLOCK_MAX_DEVICES];
@@ -23,11 +25,11 @@ module_param(counter, charp, 0444);
 MODULE_PARM_DESC(counter, "Counter readers use: auto (TSC if it is the clocksource), tsc, monotonic_raw");
 
 /*
- * The ranges of the parameters that set a run-time setting are that
- * setting's row of ionclock_tunables[] (control.c); a load out of range
- * says what they are.
+ * The parameters that set a run-time setting have its name, unit, default
+ * and range: its row of <linux/ionclock_tunables.h>.  A load out of range
+ * says what the range is.
  */
-unsigned int ionclock_poll_ms = IONCLOCK_DEFAULT_POLL_MS;
+unsigned int ionclock_poll_ms = IONCLOCK_TUNABLE_DEFAULT(poll_ms);
 module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
 MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
 
@@ -39,24 +41,24 @@ unsigned int ionclock_phc_timescale = IONCLOCK_TIMESCALE_TAI;
 module_param_named(phc_timescale, ionclock_phc_timescale, uint, 0444);
 MODULE_PARM_DESC(phc_timescale, "0: the PHC runs TAI (as ptp4l sets it); 1: it runs UTC");
 
-static unsigned int max_slew_ppm = IONCLOCK_DEFAULT_MAX_SLEW_PPB / 1000;
-module_param(max_slew_ppm, uint, 0444);
-MODULE_PARM_DESC(max_slew_ppm, "Largest rate change used to close an offset to the PHC, ppm (default 500, as adjtime)");
+static unsigned long max_slew_ppb = IONCLOCK_TUNABLE_DEFAULT(max_slew_ppb);
+module_param(max_slew_ppb, ulong, 0444);
+MODULE_PARM_DESC(max_slew_ppb, "Largest rate change used to close an offset to the PHC, ppb (default 500000, as adjtime)");
 
-static unsigned int step_threshold_us =
-	IONCLOCK_DEFAULT_STEP_THRESHOLD_NS / 1000;
-module_param(step_threshold_us, uint, 0444);
-MODULE_PARM_DESC(step_threshold_us, "A PHC reading this far from the prediction is a step, us (default 1000)");
+static unsigned long step_threshold_ns =
+	IONCLOCK_TUNABLE_DEFAULT(step_threshold_ns);
+module_param(step_threshold_ns, ulong, 0444);
+MODULE_PARM_DESC(step_threshold_ns, "A PHC reading this far from the prediction is a step, ns (default 1000000)");
 
-static bool step_forward = IONCLOCK_DEFAULT_STEP_FORWARD;
+static bool step_forward = IONCLOCK_TUNABLE_DEFAULT(step_forward);
 module_param(step_forward, bool, 0444);
 MODULE_PARM_DESC(step_forward, "Apply forward PHC steps at once instead of slewing (default Y); backward ones are always slewed");
 
-static unsigned int max_freq_ppm = IONCLOCK_DEFAULT_MAX_FREQ_PPB / 1000;
-module_param(max_freq_ppm, uint, 0444);
-MODULE_PARM_DESC(max_freq_ppm, "A PHC further than this from the counter's nominal rate is implausible, ppm (default 1000)");
+static unsigned long max_freq_ppb = IONCLOCK_TUNABLE_DEFAULT(max_freq_ppb);
+module_param(max_freq_ppb, ulong, 0444);
+MODULE_PARM_DESC(max_freq_ppb, "A PHC further than this from the counter's nominal rate is implausible, ppb (default 1000000)");
 
-static unsigned int drift_ppb = IONCLOCK_DEFAULT_DRIFT_PPB;
+static unsigned int drift_ppb = IONCLOCK_TUNABLE_DEFAULT(drift_ppb);
 module_param(drift_ppb, uint, 0444);
 MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (default 15000, as ClockBound)");
 
@@ -66,25 +68,73 @@ MODULE_PARM_DESC(drift_ppb, "Assumed counter drift for the error bound, ppb (def
  * within a few ms of theirs.  (chrony's 62,500 s rate-limited smear is
  * not linear, so no window matches it exactly.)
  */
-static unsigned int smear_window_s = IONCLOCK_DEFAULT_SMEAR_WINDOW_S;
+static unsigned int smear_window_s = IONCLOCK_TUNABLE_DEFAULT(smear_window_s);
 module_param(smear_window_s, uint, 0444);
 MODULE_PARM_DESC(smear_window_s, "UTC smear length, centred on the leap, s (default 86400: noon to noon, as Google and AWS)");
+
+/*
+ * The old names of three of them, in the units they had: each sets (and
+ * shows) the one above in the ioctl's unit, so there is one value and one
+ * range check.  No product can wrap: 32 bits times 1000 fit in 64.
+ */
+struct scaled_param {
+	unsigned long *value;
+	unsigned int scale;
+};
+
+static int scaled_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct scaled_param *sp = kp->arg;
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	*sp->value = (unsigned long)v * sp->scale;
+	return 0;
+}
+
+static int scaled_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct scaled_param *sp = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%lu\n", *sp->value / sp->scale);
+}
+
+static const struct kernel_param_ops scaled_param_ops = {
+	.set = scaled_param_set,
+	.get = scaled_param_get,
+};
+
+static struct scaled_param max_slew_ppm_param = { &max_slew_ppb, 1000 };
+module_param_cb(max_slew_ppm, &scaled_param_ops, &max_slew_ppm_param, 0444);
+MODULE_PARM_DESC(max_slew_ppm, "max_slew_ppb in ppm (default 500)");
+
+static struct scaled_param step_threshold_us_param = { &step_threshold_ns, 1000 };
+module_param_cb(step_threshold_us, &scaled_param_ops, &step_threshold_us_param, 0444);
+MODULE_PARM_DESC(step_threshold_us, "step_threshold_ns in us (default 1000)");
+
+static struct scaled_param max_freq_ppm_param = { &max_freq_ppb, 1000 };
+module_param_cb(max_freq_ppm, &scaled_param_ops, &max_freq_ppm_param, 0444);
+MODULE_PARM_DESC(max_freq_ppm, "max_freq_ppb in ppm (default 1000)");
 
 static struct ionclock_dev *devices[IONCLOCK_MAX_DEVICES];
 
 /*
  * The module parameters that set a run-time setting, each checked against
- * that setting's row of ionclock_tunables[] (control.c), in the ioctl's
- * units: one set of ranges for both ways in.
+ * that setting's row of ionclock_tunables[] (control.c): one set of ranges
+ * for both ways in.
  */
 static const struct {
 	u32 bit;
 	const unsigned int *value;
+	const unsigned long *lvalue;
 } tunable_params[] = {
 	{ IONCLOCK_CONFIG_POLL, &ionclock_poll_ms },
-	{ IONCLOCK_CONFIG_MAX_SLEW, &max_slew_ppm },
-	{ IONCLOCK_CONFIG_STEP_THRESHOLD, &step_threshold_us },
-	{ IONCLOCK_CONFIG_MAX_FREQ, &max_freq_ppm },
+	{ IONCLOCK_CONFIG_MAX_SLEW, NULL, &max_slew_ppb },
+	{ IONCLOCK_CONFIG_STEP_THRESHOLD, NULL, &step_threshold_ns },
+	{ IONCLOCK_CONFIG_MAX_FREQ, NULL, &max_freq_ppb },
 	{ IONCLOCK_CONFIG_DRIFT, &drift_ppb },
 	{ IONCLOCK_CONFIG_SMEAR_WINDOW, &smear_window_s },
 };
@@ -103,14 +153,12 @@ static int check_params(void)
 	for (i = 0; i < ARRAY_SIZE(tunable_params); i++) {
 		const struct ionclock_tunable *t =
 			ionclock_tunable(tunable_params[i].bit);
-		u64 v = (u64)*tunable_params[i].value * t->param_scale;
+		u64 v = tunable_params[i].value ? *tunable_params[i].value :
+			*tunable_params[i].lvalue;
 
 		if (v < t->min || v > t->max) {
-			pr_err("%s=%u is out of range: %llu .. %llu\n",
-			       t->param, *tunable_params[i].value,
-			       div_u64(t->min + t->param_scale - 1,
-				       t->param_scale),
-			       div_u64(t->max, t->param_scale));
+			pr_err("%s=%llu is out of range: %llu .. %llu\n",
+			       t->param, v, t->min, t->max);
 			return -ERANGE;
 		}
 	}
@@ -126,11 +174,11 @@ static int check_params(void)
 static struct ionclock_dev *ionclock_create(int id, const char *spec)
 {
 	struct ionclock_params params = {
-		.max_slew_ppb = max_slew_ppm * 1000,
+		.max_slew_ppb = max_slew_ppb,
 		.slew_time_ms = 1000,
-		.step_threshold_ns = (u64)step_threshold_us * NSEC_PER_USEC,
+		.step_threshold_ns = step_threshold_ns,
 		.step_forward = step_forward,
-		.max_freq_ppb = max_freq_ppm * 1000,
+		.max_freq_ppb = max_freq_ppb,
 		.drift_ppb = drift_ppb,
 	};
 	struct ionclock_dev *idev;

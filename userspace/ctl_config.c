@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ionclockctl config [key value]...: print the engine's run-time settings,
- * or change some.  The ranges are the uapi's; the kernel checks them again.
+ * or change some.  The ranges are the table's the module checks against,
+ * <linux/ionclock_tunables.h>; the kernel checks them again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+#include <linux/ionclock_tunables.h>
 
 #include "ionclockctl.h"
 
@@ -21,21 +24,23 @@ struct config_key {
 	uint64_t lo, hi;
 };
 
-#define KEY(_name, _bit, _lo, _hi)					\
-	{ #_name, IONCLOCK_CONFIG_##_bit,				\
+#define KEY(_name)							\
+	{ #_name, IONCLOCK_TUNABLE_BIT(_name),				\
 	  offsetof(struct ionclock_config, _name),			\
-	  sizeof(((struct ionclock_config *)0)->_name), _lo, _hi }
+	  sizeof(((struct ionclock_config *)0)->_name),		\
+	  IONCLOCK_TUNABLE_MIN(_name), IONCLOCK_TUNABLE_MAX(_name) }
 
+/* The rows of <linux/ionclock_tunables.h>, in their order. */
 static const struct config_key keys[] = {
-	KEY(poll_ms, POLL, 10, 10000),
-	KEY(max_slew_ppb, MAX_SLEW, 1000, 100000000),
-	KEY(step_threshold_ns, STEP_THRESHOLD, 1000, 1000000000000ULL),
-	KEY(step_forward, STEP_FORWARD, 0, 1),
-	KEY(max_freq_ppb, MAX_FREQ, 1000, 100000000),
-	KEY(drift_ppb, DRIFT, 0, 1000000),
-	KEY(upstream_error_ns, UPSTREAM_ERROR, 0, 1000000000000ULL),
-	KEY(smear_window_s, SMEAR_WINDOW, 0, 172800),
-	KEY(machine_id, MACHINE_ID, 0, IONCLOCK_MACHINE_ID_MAX),
+	KEY(poll_ms),
+	KEY(max_slew_ppb),
+	KEY(step_threshold_ns),
+	KEY(step_forward),
+	KEY(max_freq_ppb),
+	KEY(drift_ppb),
+	KEY(upstream_error_ns),
+	KEY(smear_window_s),
+	KEY(machine_id),
 };
 
 /* The one key with no value until it is set: "unset" and "-" stand for it. */
