@@ -12,6 +12,8 @@
 #include <linux/timekeeping.h>
 #include <asm/tsc.h>
 
+#include <linux/ionclock_names.h>
+
 #include "ionclock_kmod.h"
 
 #define IONCLOCK_COUNTER_SHIFT	32
@@ -60,8 +62,7 @@ int ionclock_counter_init(const char *which)
 		       which);
 		return -EINVAL;
 	}
-	pr_info("counter: %s\n",
-		counter_id == IONCLOCK_COUNTER_TSC ? "tsc" : "monotonic_raw");
+	pr_info("counter: %s\n", ionclock_counter_name(counter_id));
 	return 0;
 }
 

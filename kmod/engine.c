@@ -110,7 +110,7 @@ void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
 	e->nominal_mult = nominal_mult;
 	e->shift = shift;
 	e->anchor_ticks = ((u64)IONCLOCK_ANCHOR_AHEAD_NS << shift) / nominal_mult;
-	e->state = IONCLOCK_ENGINE_STARTING;
+	e->state = IONCLOCK_STATE_STARTING;
 }
 
 /*
@@ -449,7 +449,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	 * the PHC inside again and the fit has caught up with its rate.  A
 	 * PHC judged implausible is not the reference; the state says that.
 	 */
-	if (e->state != IONCLOCK_ENGINE_UNRELIABLE && !e->counter_reset)
+	if (e->state != IONCLOCK_STATE_UNRELIABLE && !e->counter_reset)
 		e->bound_degraded = outside_published_bound(e, s);
 
 	/*
@@ -479,7 +479,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	}
 	e->win[e->n++] = *s;
 	/* Before anything is trusted, the first reads are all there is. */
-	if (e->state == IONCLOCK_ENGINE_STARTING)
+	if (e->state == IONCLOCK_STATE_STARTING)
 		e->last_good_counter = s->counter;
 	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
 	if (e->n < 2) {
@@ -512,7 +512,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		return;
 	}
 	if (abs_s64(f.freq_frac40) > (u64)frac40_from_ppb(e->params.max_freq_ppb)) {
-		if (e->state != IONCLOCK_ENGINE_UNRELIABLE) {
+		if (e->state != IONCLOCK_STATE_UNRELIABLE) {
 			e->generation++;
 			/*
 			 * The window that crossed the limit may already have
@@ -527,15 +527,15 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 				e->freq_frac40 = e->freq_older_frac40;
 			}
 		}
-		e->state = IONCLOCK_ENGINE_UNRELIABLE;
+		e->state = IONCLOCK_STATE_UNRELIABLE;
 		e->fit_phc_ns = s->phc_ns + f.y0;
 		e->fit_counter = s->counter;
 		return;
 	}
-	if (e->state != IONCLOCK_ENGINE_TRACKING && e->state !=
-	    IONCLOCK_ENGINE_STARTING)
+	if (e->state != IONCLOCK_STATE_TRACKING && e->state !=
+	    IONCLOCK_STATE_STARTING)
 		e->generation++;
-	e->state = IONCLOCK_ENGINE_TRACKING;
+	e->state = IONCLOCK_STATE_TRACKING;
 	e->fit_phc_ns = s->phc_ns + f.y0;
 	e->fit_counter = s->counter;
 	e->freq_frac40 = f.freq_frac40;
@@ -548,9 +548,9 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 
 void ionclock_engine_lost(struct ionclock_engine *e)
 {
-	if (e->state != IONCLOCK_ENGINE_HOLDOVER)
+	if (e->state != IONCLOCK_STATE_HOLDOVER)
 		e->generation++;
-	e->state = IONCLOCK_ENGINE_HOLDOVER;
+	e->state = IONCLOCK_STATE_HOLDOVER;
 	e->n = 0;
 }
 
@@ -577,9 +577,9 @@ void ionclock_engine_counter_synced(struct ionclock_engine *e, bool synced)
  */
 static bool following(const struct ionclock_engine *e)
 {
-	if (e->state == IONCLOCK_ENGINE_STARTING)
+	if (e->state == IONCLOCK_STATE_STARTING)
 		return e->n > 0;
-	return e->state == IONCLOCK_ENGINE_TRACKING && e->n >= IONCLOCK_MIN_FIT;
+	return e->state == IONCLOCK_STATE_TRACKING && e->n >= IONCLOCK_MIN_FIT;
 }
 
 /*
@@ -643,7 +643,7 @@ void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 	 * a step is being confirmed.  In holdover, or with a PHC not trusted,
 	 * the last offset known stays in the bound.
 	 */
-	if (e->n && e->state != IONCLOCK_ENGINE_UNRELIABLE)
+	if (e->n && e->state != IONCLOCK_STATE_UNRELIABLE)
 		off = (s64)(predict(e, e->fit_counter, e->fit_phc_ns,
 				    e->freq_frac40, now) - p);
 	else

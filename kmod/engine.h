@@ -17,6 +17,7 @@ typedef int64_t s64;
 typedef uint32_t u32;
 typedef int32_t s32;
 #endif
+#include <linux/ionclock.h>	/* IONCLOCK_STATE_*: the engine's states */
 
 /* How many samples the frequency fit looks back over. */
 #define IONCLOCK_WINDOW		16
@@ -85,13 +86,6 @@ struct ionclock_params {
 	u64 upstream_ns;
 };
 
-enum ionclock_engine_state {
-	IONCLOCK_ENGINE_STARTING,
-	IONCLOCK_ENGINE_TRACKING,
-	IONCLOCK_ENGINE_HOLDOVER,
-	IONCLOCK_ENGINE_UNRELIABLE,
-};
-
 /**
  * struct ionclock_bound - error bound components, ns, at the mapping's base
  * @bracket_ns: the newest sample's read bracket, half width
@@ -127,7 +121,7 @@ struct ionclock_engine {
 	u32 shift;
 	u64 anchor_ticks;
 
-	enum ionclock_engine_state state;
+	u32 state;		/* IONCLOCK_STATE_*, as the page shows it */
 	bool published;
 	struct ionclock_mapping map;
 	u32 generation;

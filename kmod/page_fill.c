@@ -12,20 +12,6 @@
 
 #include "engine.h"
 
-static u32 page_state(const struct ionclock_engine *e)
-{
-	switch (e->state) {
-	case IONCLOCK_ENGINE_TRACKING:
-		return IONCLOCK_STATE_TRACKING;
-	case IONCLOCK_ENGINE_HOLDOVER:
-		return IONCLOCK_STATE_HOLDOVER;
-	case IONCLOCK_ENGINE_UNRELIABLE:
-		return IONCLOCK_STATE_UNRELIABLE;
-	default:
-		return IONCLOCK_STATE_STARTING;
-	}
-}
-
 void ionclock_page_fill(struct ionclock_page *p,
 			const struct ionclock_engine *e,
 			const struct ionclock_bound *b, bool phc_gone)
@@ -44,7 +30,7 @@ void ionclock_page_fill(struct ionclock_page *p,
 	if (e->counter_unsynced)
 		flags |= IONCLOCK_FLAG_COUNTER_UNSYNCED;
 	p->flags = flags;
-	p->state = page_state(e);
+	p->state = e->state;
 	p->generation = e->generation;
 	p->counter_base = e->map.counter_base;
 	p->time_base_ns = e->map.time_base_ns;

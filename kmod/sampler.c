@@ -11,14 +11,9 @@
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 
-#include "ionclock_kmod.h"
+#include <linux/ionclock_names.h>
 
-static const char *const state_names[] = {
-	[IONCLOCK_ENGINE_STARTING] = "starting",
-	[IONCLOCK_ENGINE_TRACKING] = "tracking",
-	[IONCLOCK_ENGINE_HOLDOVER] = "holdover",
-	[IONCLOCK_ENGINE_UNRELIABLE] = "unreliable",
-};
+#include "ionclock_kmod.h"
 
 static void report_state(struct ionclock_dev *idev)
 {
@@ -27,19 +22,19 @@ static void report_state(struct ionclock_dev *idev)
 	if (idev->state_reported == e->state)
 		return;
 	idev->state_reported = e->state;
-	if (e->state == IONCLOCK_ENGINE_HOLDOVER && !idev->phc.gone)
+	if (e->state == IONCLOCK_STATE_HOLDOVER && !idev->phc.gone)
 		pr_warn("%s: ptp%d keeps failing: holdover on the last frequency\n",
 			idev->devname, idev->phc.index);
-	else if (e->state == IONCLOCK_ENGINE_UNRELIABLE)
+	else if (e->state == IONCLOCK_STATE_UNRELIABLE)
 		pr_warn("%s: ptp%d runs at an implausible rate (%lld ppb from nominal): not followed\n",
 			idev->devname, idev->phc.index,
 			div_s64(e->fit_freq_frac40 * 1000, 1LL << 30));
-	else if (e->state == IONCLOCK_ENGINE_HOLDOVER)
+	else if (e->state == IONCLOCK_STATE_HOLDOVER)
 		pr_warn("%s: ptp%d is gone: holdover on the last frequency\n",
 			idev->devname, idev->phc.index);
 	else
 		pr_info("%s: ptp%d: %s\n", idev->devname, idev->phc.index,
-			state_names[e->state]);
+			ionclock_state_name(e->state));
 }
 
 /*
@@ -107,7 +102,7 @@ static void ionclock_sample_work(struct work_struct *work)
 		idev->last_good = jiffies;
 	} else if (err == -ENODEV || idev->phc.gone) {
 		idev->phc.gone = true;
-		if (idev->engine.state != IONCLOCK_ENGINE_HOLDOVER)
+		if (idev->engine.state != IONCLOCK_STATE_HOLDOVER)
 			ionclock_engine_lost(&idev->engine);
 	} else {
 		idev->engine.samples_rejected++;
@@ -118,7 +113,7 @@ static void ionclock_sample_work(struct work_struct *work)
 		 * it has given IONCLOCK_MIN_FIT good samples again.
 		 */
 		if (++idev->failed_in_row >= IONCLOCK_FAILS_FOR_HOLDOVER &&
-		    idev->engine.state != IONCLOCK_ENGINE_HOLDOVER)
+		    idev->engine.state != IONCLOCK_STATE_HOLDOVER)
 			ionclock_engine_lost(&idev->engine);
 	}
 	if (!err)

@@ -7,6 +7,8 @@
 #include <linux/jiffies.h>
 #include <linux/sysfs.h>
 
+#include <linux/ionclock_names.h>
+
 #include "ionclock_kmod.h"
 
 static struct ionclock_dev *dev_idev(struct device *dev)
@@ -15,13 +17,6 @@ static struct ionclock_dev *dev_idev(struct device *dev)
 
 	return container_of(misc, struct ionclock_dev, misc);
 }
-
-static const char *const state_names[] = {
-	[IONCLOCK_STATE_STARTING] = "starting",
-	[IONCLOCK_STATE_TRACKING] = "tracking",
-	[IONCLOCK_STATE_HOLDOVER] = "holdover",
-	[IONCLOCK_STATE_UNRELIABLE] = "unreliable",
-};
 
 #define IONCLOCK_PAGE_ATTR(_name, _fmt, _expr)				\
 static ssize_t _name##_show(struct device *dev,			\
@@ -34,8 +29,7 @@ static ssize_t _name##_show(struct device *dev,			\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-IONCLOCK_PAGE_ATTR(state, "%s", p.state < ARRAY_SIZE(state_names) ?
-		   state_names[p.state] : "unknown");
+IONCLOCK_PAGE_ATTR(state, "%s", ionclock_state_name(p.state));
 IONCLOCK_PAGE_ATTR(flags, "0x%x", p.flags);
 IONCLOCK_PAGE_ATTR(generation, "%u", p.generation);
 IONCLOCK_PAGE_ATTR(offset_ns, "%lld", (long long)p.phc_offset_ns);

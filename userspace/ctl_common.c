@@ -138,33 +138,6 @@ int check_count(const char *name, int argc, char **argv)
 	return argc ? parse_u64(name, "count", argv[0], 1, MAX_COUNT, &v) : 0;
 }
 
-const char *state_name(uint32_t state)
-{
-	static const char *const names[] = {
-		[IONCLOCK_STATE_STARTING] = "starting",
-		[IONCLOCK_STATE_TRACKING] = "tracking",
-		[IONCLOCK_STATE_HOLDOVER] = "holdover",
-		[IONCLOCK_STATE_UNRELIABLE] = "unreliable",
-	};
-
-	if (state < ARRAY_SIZE(names))
-		return names[state];
-	return "unknown";
-}
-
-const char *utc_source_name(uint32_t source)
-{
-	static const char *const names[IONCLOCK_UTC_SOURCES] = {
-		[IONCLOCK_UTC_SOURCE_NONE] = "none",
-		[IONCLOCK_UTC_SOURCE_PTP] = "ptp",
-		[IONCLOCK_UTC_SOURCE_LEAP_FILE] = "leap_file",
-		[IONCLOCK_UTC_SOURCE_KERNEL] = "kernel",
-		[IONCLOCK_UTC_SOURCE_EXPIRED_LEAP_FILE] = "expired_leap_file",
-	};
-
-	return source < IONCLOCK_UTC_SOURCES ? names[source] : "unknown";
-}
-
 int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
 		    struct ionclock_page *pg)
 {

@@ -103,9 +103,6 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 			  const struct ionclock_info *info,
 			  const struct ionclock_page *pg)
 {
-	static const char *const states[] = {
-		"starting", "tracking", "holdover", "unreliable",
-	};
 	const struct {
 		const char *label;
 		uint64_t ns;
@@ -132,12 +129,13 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	put_label_value(f, info->ifname);
 	fprintf(f, "\",phc_index=\"%d\",timescale=\"%s\"} 1\n",
 		info->phc_index,
-		info->phc_timescale == IONCLOCK_TIMESCALE_UTC ? "utc" : "tai");
+		ionclock_timescale_name(info->phc_timescale));
 
 	family(f, "ionclock_state", "gauge",
 	       "1 for the device's current state, 0 for the others.");
-	for (i = 0; i < ARRAY_SIZE(states); i++) {
-		snprintf(extra, sizeof(extra), ",state=\"%s\"", states[i]);
+	for (i = 0; i < IONCLOCK_STATES; i++) {
+		snprintf(extra, sizeof(extra), ",state=\"%s\"",
+			 ionclock_state_name(i));
 		sample(f, dev, "ionclock_state", extra, "%d",
 		       pg->state == i);
 	}
@@ -207,7 +205,7 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	       "1 for where TAI - UTC comes from now, 0 for the others.");
 	for (i = 0; i < IONCLOCK_UTC_SOURCES; i++) {
 		snprintf(extra, sizeof(extra), ",source=\"%s\"",
-			 utc_source_name(i));
+			 ionclock_utc_source_name(i));
 		sample(f, dev, "ionclock_utc_source", extra, "%d",
 		       pg->utc_source == i);
 	}
@@ -218,7 +216,7 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 		if (!(pg->utc_sources & (1u << i)))
 			continue;
 		snprintf(extra, sizeof(extra), ",source=\"%s\"",
-			 utc_source_name(i));
+			 ionclock_utc_source_name(i));
 		sample(f, dev, "ionclock_utc_source_disagrees", extra, "%d",
 		       !!(pg->utc_disagree & (1u << i)));
 	}

@@ -73,7 +73,7 @@ static int record_row(struct ctl *ctl, void *arg)
 	fprintf(rec->f, "%" PRId64,
 		(int64_t)(mono.tv_sec * NSEC_PER_SEC + mono.tv_nsec));
 	field(rec->f, err != -EAGAIN && (!err || err == -ENODATA), t);
-	fprintf(rec->f, ",%s", state_name(pg.state));
+	fprintf(rec->f, ",%s", ionclock_state_name(pg.state));
 	field(rec->f, !err, latest - t);
 	/* One call per statement: argument order is unspecified in C. */
 	ok = !phc_offset(ctl->c, &info, &pg, &off);

@@ -20,20 +20,8 @@ static void print_sources(const char *key, uint32_t mask)
 	printf("%s ", key);
 	for (s = 0; s < IONCLOCK_UTC_SOURCES; s++)
 		if (mask & (1u << s))
-			printf("%s%s", n++ ? "," : "", utc_source_name(s));
+			printf("%s%s", n++ ? "," : "", ionclock_utc_source_name(s));
 	printf("%s\n", n ? "" : "-");
-}
-
-static const char *counter_name(uint32_t id)
-{
-	switch (id) {
-	case IONCLOCK_COUNTER_TSC:
-		return "tsc";
-	case IONCLOCK_COUNTER_MONOTONIC_RAW:
-		return "monotonic_raw";
-	default:
-		return "unknown";
-	}
 }
 
 static void print_offset(const char *key, struct ionclock *c, clockid_t clk,
@@ -73,17 +61,16 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	printf("phc_index %d\n", info.phc_index);
 	print_str("phc_name", info.phc_name);
 	print_str("ifname", info.ifname);
-	print_str("phc_timescale",
-		  info.phc_timescale == IONCLOCK_TIMESCALE_UTC ? "utc" : "tai");
-	print_str("state", state_name(pg.state));
-	print_str("counter", counter_name(pg.counter_id));
+	print_str("phc_timescale", ionclock_timescale_name(info.phc_timescale));
+	print_str("state", ionclock_state_name(pg.state));
+	print_str("counter", ionclock_counter_name(pg.counter_id));
 	printf("generation %u\n", pg.generation);
 	printf("flags 0x%x\n", pg.flags);
 	if (pg.flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
 		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
 	else
 		print_str("tai_utc_offset_s", "");
-	print_str("utc_source", utc_source_name(pg.utc_source));
+	print_str("utc_source", ionclock_utc_source_name(pg.utc_source));
 	print_sources("utc_sources", pg.utc_sources);
 	print_sources("utc_disagree", pg.utc_disagree);
 	print_str("leaps_expired",

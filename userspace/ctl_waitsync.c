@@ -72,12 +72,12 @@ static int in_sync(struct ctl *ctl, const struct waitsync_args *a, char *why,
 	}
 	if (!(st.flags & IONCLOCK_FLAG_VALID)) {
 		snprintf(why, size, "no valid time yet (state %s)",
-			 state_name(st.state));
+			 ionclock_state_name(st.state));
 		return 0;
 	}
 	if (st.state != IONCLOCK_STATE_TRACKING) {
 		snprintf(why, size, "state %s, not tracking",
-			 state_name(st.state));
+			 ionclock_state_name(st.state));
 		return 0;
 	}
 	if (a->max_bound_ns && st.bound_ns < 0) {

@@ -70,7 +70,7 @@ static int watch_line(struct ctl *ctl, void *arg)
 		printf("tai_ns -");
 	else
 		printf("tai_ns %" PRId64, t);
-	printf(" state %s", state_name(pg.state));
+	printf(" state %s", ionclock_state_name(pg.state));
 	if (err)
 		printf(" bound_ns -");
 	else
@@ -89,7 +89,7 @@ static int watch_line(struct ctl *ctl, void *arg)
 	printf(" upstream %s upstream_ns %" PRIu64 " utc_source %s%s\n",
 	       !(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED) ? "static" :
 	       pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE ? "stale" : "fed",
-	       (uint64_t)pg.error_upstream_ns, utc_source_name(pg.utc_source),
+	       (uint64_t)pg.error_upstream_ns, ionclock_utc_source_name(pg.utc_source),
 	       pg.flags & IONCLOCK_FLAG_UTC_DISAGREE ? " utc_disagree yes" : "");
 	if (fflush(stdout)) {
 		fail("stdout", strerror(errno));

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <linux/ionclock.h>
+#include <linux/ionclock_names.h>
 
 #include "ionclock.h"
 
@@ -71,10 +72,6 @@ int page_snapshot(struct ctl *ctl, struct ionclock_page *pg);
 /* The device's info and a page copy: 0, or 1 after saying why not. */
 int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
 		    struct ionclock_page *pg);
-/* "tracking", "holdover", ... */
-const char *state_name(uint32_t state);
-/* "ptp", "leap_file", "kernel", "expired_leap_file", "none" */
-const char *utc_source_name(uint32_t source);
 /* ionclock minus the attached PHC, on TAI: 0, -ENODEV (none) or -errno. */
 int phc_offset(struct ionclock *c, const struct ionclock_info *info,
 	       const struct ionclock_page *pg, int64_t *off);

@@ -461,7 +461,7 @@ enum leap_fill {
 
 struct page_case {
 	const char *name;
-	enum ionclock_engine_state state;
+	u32 state;
 	bool published;
 	bool phc_gone;
 	s64 offset_ns;
@@ -479,34 +479,34 @@ struct page_case {
 #define F_LEAP		IONCLOCK_FLAG_LEAP_VALID
 
 static const struct page_case page_cases[] = {
-	{ "starting, nothing published", IONCLOCK_ENGINE_STARTING,
+	{ "starting, nothing published", IONCLOCK_STATE_STARTING,
 	  false, false, 0, 0, FILL_NO_LEAPS, 0, IONCLOCK_STATE_STARTING },
-	{ "starting, first mapping published", IONCLOCK_ENGINE_STARTING,
+	{ "starting, first mapping published", IONCLOCK_STATE_STARTING,
 	  true, false, 0, 0, FILL_NO_LEAPS, F_VALID | F_BOUND,
 	  IONCLOCK_STATE_STARTING },
-	{ "tracking, on time", IONCLOCK_ENGINE_TRACKING, true, false, 0, 0,
+	{ "tracking, on time", IONCLOCK_STATE_TRACKING, true, false, 0, 0,
 	  FILL_NO_LEAPS, F_VALID | F_BOUND, IONCLOCK_STATE_TRACKING },
-	{ "tracking, slewing 123 ns back", IONCLOCK_ENGINE_TRACKING, true,
+	{ "tracking, slewing 123 ns back", IONCLOCK_STATE_TRACKING, true,
 	  false, -123, 0, FILL_NO_LEAPS, F_VALID | F_BOUND | F_SLEW,
 	  IONCLOCK_STATE_TRACKING },
 	{ "tracking, slewing forward, stale flags cleared",
-	  IONCLOCK_ENGINE_TRACKING, true, false, 5000, F_GONE | F_LEAP,
+	  IONCLOCK_STATE_TRACKING, true, false, 5000, F_GONE | F_LEAP,
 	  FILL_NO_LEAPS, F_VALID | F_BOUND | F_SLEW, IONCLOCK_STATE_TRACKING },
-	{ "holdover, PHC gone", IONCLOCK_ENGINE_HOLDOVER, true, true, 0, 0,
+	{ "holdover, PHC gone", IONCLOCK_STATE_HOLDOVER, true, true, 0, 0,
 	  FILL_NO_LEAPS, F_VALID | F_BOUND | F_GONE, IONCLOCK_STATE_HOLDOVER },
-	{ "unreliable PHC", IONCLOCK_ENGINE_UNRELIABLE, true, false, 0, 0,
+	{ "unreliable PHC", IONCLOCK_STATE_UNRELIABLE, true, false, 0, 0,
 	  FILL_NO_LEAPS, F_VALID | F_BOUND, IONCLOCK_STATE_UNRELIABLE },
 	{ "TAI offset flag from the kernel's offset, not the old page",
-	  IONCLOCK_ENGINE_TRACKING, true, false, 0, F_TAI | F_SLEW,
+	  IONCLOCK_STATE_TRACKING, true, false, 0, F_TAI | F_SLEW,
 	  FILL_KERNEL_OFFSET, F_VALID | F_BOUND | F_TAI,
 	  IONCLOCK_STATE_TRACKING },
-	{ "stale TAI offset flag cleared", IONCLOCK_ENGINE_TRACKING, true,
+	{ "stale TAI offset flag cleared", IONCLOCK_STATE_TRACKING, true,
 	  false, 0, F_TAI, FILL_NO_LEAPS, F_VALID | F_BOUND,
 	  IONCLOCK_STATE_TRACKING },
-	{ "tracking with a valid leap table", IONCLOCK_ENGINE_TRACKING,
+	{ "tracking with a valid leap table", IONCLOCK_STATE_TRACKING,
 	  true, false, 0, F_TAI | F_LEAP, FILL_LEAPS_VALID,
 	  F_VALID | F_BOUND | F_TAI | F_LEAP, IONCLOCK_STATE_TRACKING },
-	{ "holdover with an expired leap table", IONCLOCK_ENGINE_HOLDOVER,
+	{ "holdover with an expired leap table", IONCLOCK_STATE_HOLDOVER,
 	  true, true, 0, F_TAI | F_LEAP, FILL_LEAPS_EXPIRED,
 	  F_VALID | F_BOUND | F_GONE | F_TAI | IONCLOCK_FLAG_LEAPS_EXPIRED,
 	  IONCLOCK_STATE_HOLDOVER },

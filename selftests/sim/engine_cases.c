@@ -285,7 +285,7 @@ static void run_slewed_back(const struct sim_env *env, const void *param)
 		    (unsigned long long)steps_before,
 		    (unsigned long long)s->e.steps_detected);
 	SIM_EXPECT(env, s->e.generation != gen_before, "generation unchanged");
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_TRACKING, "state %d",
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "state %d",
 		    s->e.state);
 	SIM_EXPECT(env, s->e.offset_ns < 0, "not slewing back: offset %lld",
 		    (long long)s->e.offset_ns);
@@ -346,17 +346,17 @@ static void run_implausible(const struct sim_env *env, const void *param)
 		return;
 	if (after_tracking) {
 		sim_run(s, 30 * SIM_NSEC_PER_SEC);
-		SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_TRACKING,
+		SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING,
 			    "state %d before", s->e.state);
 		sim_set_phc(s, 0, bad_ppb);
 	}
 	c1 = s->now;
 	t1 = sim_published(s, c1);
-	for (i = 0; i < 50 && s->e.state != IONCLOCK_ENGINE_UNRELIABLE; i++) {
+	for (i = 0; i < 50 && s->e.state != IONCLOCK_STATE_UNRELIABLE; i++) {
 		sim_poll(s, SIM_POLL_NS, true);
 		polls++;
 	}
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_UNRELIABLE,
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_UNRELIABLE,
 		    "%s: state %d after %u polls", after_tracking ? "late" :
 		    "early", s->e.state, polls);
 	SIM_EXPECT(env, polls <= IONCLOCK_MIN_FIT + 1, "%u polls to notice",
@@ -387,7 +387,7 @@ static void run_implausible(const struct sim_env *env, const void *param)
 	SIM_EXPECT(env, sim_abs(rate_ppb - expect_ppb) < 1000,
 		    "%s: published runs %lld ppb from nominal",
 		    after_tracking ? "late" : "early", (long long)rate_ppb);
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_UNRELIABLE, "state %d",
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_UNRELIABLE, "state %d",
 		    s->e.state);
 	SIM_EXPECT(env, sim_abs(ionclock_engine_freq_ppb(&s->e) - expect_ppb) < 1000,
 		    "trusted freq %lld ppb",
@@ -576,7 +576,7 @@ static void run_startup(const struct sim_env *env, const void *param)
 	       (unsigned long long)s->widest_bound_ns);
 	SIM_EXPECT(env, s->bound_checks > 1000, "%s: %llu checks", tc->name,
 		    (unsigned long long)s->bound_checks);
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "%s: state %d",
 		    tc->name, s->e.state);
 	sim_free(s);
 }
@@ -639,7 +639,7 @@ static void run_jump(const struct sim_env *env, const void *param)
 	       (unsigned long long)s->flagged_outside,
 	       (unsigned long long)s->unseen_outside,
 	       (unsigned long long)s->flagged_publishes);
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "%s: state %d",
 		    tc->name, s->e.state);
 	/* Beyond drift_ppb the page must have said so. */
 	if (!within)
@@ -712,7 +712,7 @@ static void run_counter_reset(const struct sim_env *env, const void *param)
 		    (unsigned long long)(s->e.samples_rejected - rejected));
 	SIM_EXPECT(env, s->e.steps_detected == steps,
 		    "%s: a counter reset counted as a PHC step", ctr->name);
-	SIM_EXPECT(env, s->e.state == IONCLOCK_ENGINE_TRACKING, "%s: state %d",
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "%s: state %d",
 		    ctr->name, s->e.state);
 	SIM_EXPECT(env, sim_abs(sim_error(s, s->now)) < 10 * SIM_NSEC_PER_US,
 		    "%s: error %lld ns 20 s after the reset", ctr->name,
@@ -770,7 +770,7 @@ static struct sim *sim_locked(const struct sim_env *env,
 	sim_set_bracket(s, 200);
 	s->jitter = false;
 	sim_run(s, LOCK_NS);
-	if (!EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING)) {
+	if (!EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING)) {
 		sim_free(s);
 		return NULL;
 	}
@@ -796,7 +796,7 @@ static void run_continuity(const struct sim_env *env, const void *param)
 		 polls(SETTLE_NS); n; n--)
 		sim_poll(s, SIM_POLL_NS, true);
 	sim_expect_clean(s);
-	EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING);
+	EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING);
 	EXPECT_LE(env, sim_abs(sim_error(s, s->now)), 2000ULL);
 	EXPECT_LE(env, sim_abs(ionclock_engine_freq_ppb(&s->e) - c->ppb),
 			10ULL);
@@ -912,7 +912,7 @@ static void run_sweep(const struct sim_env *env, const void *param)
 	sim_expect_clean(s);
 	EXPECT_GT(env, s->steady_reads, 0ULL);
 	EXPECT_LE(env, (s64)s->worst_steady_ns, s->tolerance_ns);
-	EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING);
+	EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING);
 	sim_free(s);
 }
 
@@ -968,25 +968,25 @@ static void run_plausibility(const struct sim_env *env, const void *param)
 		goto out;
 	if (c->after_lock) {
 		sim_run(s, LOCK_NS);
-		if (!EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING))
+		if (!EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING))
 			goto out;
 		trusted_ppb = ionclock_engine_freq_ppb(&s->e);
 		sim_set_phc(s, 0, c->ppb);
 	}
 	if (!c->within) {
 		sim_run(s, LOCK_NS);
-		EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING);
+		EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING);
 		EXPECT_LE(env,
 				sim_abs(ionclock_engine_freq_ppb(&s->e) - c->ppb),
 				10ULL);
 		sim_expect_clean(s);
 		goto out;
 	}
-	while (s->e.state != IONCLOCK_ENGINE_UNRELIABLE && n < c->within) {
+	while (s->e.state != IONCLOCK_STATE_UNRELIABLE && n < c->within) {
 		sim_poll(s, SIM_POLL_NS, true);
 		n++;
 	}
-	if (!EXPECT_EQ_MSG(env, s->e.state, IONCLOCK_ENGINE_UNRELIABLE,
+	if (!EXPECT_EQ_MSG(env, s->e.state, IONCLOCK_STATE_UNRELIABLE,
 			   "after %u poll periods", n))
 		goto out;
 	sim_hook_info(env, "UNRELIABLE after %u samples, trusted rate %lld ppb",
@@ -1002,7 +1002,7 @@ static void run_plausibility(const struct sim_env *env, const void *param)
 		sim_poll(s, SIM_POLL_NS, true);
 		if (s->last_jump)
 			jumps++;
-		if (s->e.state != IONCLOCK_ENGINE_UNRELIABLE)
+		if (s->e.state != IONCLOCK_STATE_UNRELIABLE)
 			left++;
 		if (sim_abs(sim_map_ppb(s) - ionclock_engine_freq_ppb(&s->e)) > 2)
 			bad_rate++;
@@ -1161,7 +1161,7 @@ static void run_backward_step(const struct sim_env *env, const void *param)
 	sim_run(s, (s64)(full - half) * SIM_POLL_NS + SETTLE_NS);
 	sim_expect_clean(s);
 	EXPECT_LE(env, sim_abs(sim_error(s, s->now)), 1000ULL);
-	EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING);
+	EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING);
 out:
 	sim_hook_free(env, page);
 	sim_free(s);
@@ -1244,7 +1244,7 @@ static void run_bound(const struct sim_env *env, const void *param)
 	else
 		EXPECT_EQ(env, s->flagged_publishes, 0ULL);
 	EXPECT_GT(env, s->bound_checks, 500ULL);
-	EXPECT_EQ(env, s->e.state, IONCLOCK_ENGINE_TRACKING);
+	EXPECT_EQ(env, s->e.state, IONCLOCK_STATE_TRACKING);
 	sim_expect_clean(s);
 	sim_free(s);
 }

@@ -97,7 +97,7 @@ static void test_engine_page(struct unit *u)
 	engine_new(&e);
 	feed(&e, raw_ns(), 0, 16, 500);
 	page_publish(p, &e);
-	UNIT_EXPECT(u, e.state == IONCLOCK_ENGINE_TRACKING, "state %d",
+	UNIT_EXPECT(u, e.state == IONCLOCK_STATE_TRACKING, "state %d",
 		    e.state);
 	for (i = 0; i < 1000; i++) {
 		a = raw_ns();
