@@ -24,6 +24,8 @@
 #                        draw build/demo/ionclock-demo.png from a recording
 #                        through a system clock and a PHC step
 #   make bench           read cost vs the vDSO, host and VM; writes
+#                        build/bench/RESULTS.md and latency.png
+#   make bench-publish   copies them over the committed
 #                        userspace/bench/RESULTS.md and latency.png
 #   make style           checkpatch.pl over the C sources
 #   make soak            the fault scenarios (fault_test) and module reloads
@@ -94,6 +96,9 @@ demo: deps selftests
 
 bench: deps selftests
 	$(MAKE) -C userspace/bench run KERNEL=$(KERNEL)
+
+bench-publish:
+	$(MAKE) -C userspace/bench publish
 
 style:
 	selftests/check.sh style
@@ -200,6 +205,6 @@ clean:
 
 .PHONY: check-fleet all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
 	check-bound check-debug check-feed-host check-fuzz demo \
-	bench soak \
+	bench bench-publish soak \
 	style clean install install-module install-userspace uninstall \
 	dkms-src dkms-install dkms-uninstall
