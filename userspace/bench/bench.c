@@ -40,157 +40,20 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "engine.h"
 #include "internal.h"
 #include "preload_bench.h"
-
-#define NSEC_PER_SEC		1000000000LL
-#define BATCH			64
-#define HBINS			(1u << 18)	/* ticks; the last bin is "more" */
-#define ROUNDS			5
-#define BATCHES_PER_ROUND	4000
-#define SINGLE_NS_PER_ROUND	(NSEC_PER_SEC / 5)
-#define TAIL_NS_PER_ROUND	(NSEC_PER_SEC / 5)
-#define THREAD_RUN_NS		(NSEC_PER_SEC / 2)
-#define THREAD_REPEATS		3
-#define WRITER_PERIOD_NS	(NSEC_PER_SEC / 100)
-#define WARMUP_SAMPLES		32
-#define TAI_UTC_OFFSET_S	37
-
-/* ---- timing */
-
-static inline uint64_t tsc_begin(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("lfence; rdtsc; lfence" : "=a" (lo), "=d" (hi) : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* What the vDSO's rdtsc_ordered() does on CPUs with LFENCE_RDTSC. */
-static inline uint64_t tsc_one_fence(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("lfence; rdtsc" : "=a" (lo), "=d" (hi) : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static inline uint64_t tsc_end(void)
-{
-	uint32_t lo, hi, aux;
-
-	asm volatile("rdtscp; lfence" : "=a" (lo), "=d" (hi), "=c" (aux)
-		     : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static double ticks_per_ns;
-
-static void calibrate(void)
-{
-	uint64_t t0, r0, t1, r1;
-
-	r0 = clock_ns(CLOCK_MONOTONIC_RAW);
-	t0 = tsc_begin();
-	usleep(200000);
-	r1 = clock_ns(CLOCK_MONOTONIC_RAW);
-	t1 = tsc_begin();
-	ticks_per_ns = (double)(t1 - t0) / (double)(r1 - r0);
-}
-
-/* ---- histograms of ticks */
-
-struct hist {
-	uint64_t n;
-	uint64_t max;
-	uint32_t *bins;
-};
-
-static void hist_init(struct hist *h)
-{
-	h->n = 0;
-	h->max = 0;
-	h->bins = calloc(HBINS, sizeof(*h->bins));
-	if (!h->bins)
-		abort();
-}
-
-static inline void hist_add(struct hist *h, uint64_t ticks)
-{
-	h->bins[ticks < HBINS ? ticks : HBINS - 1]++;
-	h->n++;
-	if (ticks > h->max)
-		h->max = ticks;
-}
-
-static void hist_merge(struct hist *to, const struct hist *from)
-{
-	unsigned int i;
-
-	for (i = 0; i < HBINS; i++)
-		to->bins[i] += from->bins[i];
-	to->n += from->n;
-	if (from->max > to->max)
-		to->max = from->max;
-}
-
-/* The smallest tick count at or below which a fraction @q of samples lie. */
-static uint64_t hist_ticks(const struct hist *h, double q)
-{
-	uint64_t want = (uint64_t)(q * (double)h->n + 0.999999), sum = 0;
-	unsigned int i;
-
-	if (!want)
-		want = 1;
-	for (i = 0; i < HBINS - 1; i++) {
-		sum += h->bins[i];
-		if (sum >= want)
-			return i;
-	}
-	return h->max;
-}
-
-/* ns per call: @per calls per sample, @overhead ticks of timer removed */
-static double hist_ns(const struct hist *h, double q, unsigned int per,
-		      uint64_t overhead)
-{
-	uint64_t t = hist_ticks(h, q);
-
-	t = t > overhead ? t - overhead : 0;
-	return (double)t / per / ticks_per_ns;
-}
-
-static void pin(int cpu)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % (ncpu > 0 ? ncpu : 1), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
 
 /* ---- the page, published in-process as the module does */
 
@@ -344,26 +207,8 @@ static void *writer(void *arg)
 
 /* ---- what is measured */
 
-enum op {
-	OP_COUNTER,
-	OP_COUNTER1,
-	OP_NOW,
-	OP_BOUNDED,
-#ifdef IONCLOCK_UTC
-	OP_GETTIME_UTC,
-#endif
-	OP_MONOTONIC,
-	OP_REALTIME,
-	OP_TAI,
-	OP_PRELOAD,
-	OP_COUNT,
-};
-
 /* The table's name, and a short one for the plot's legend and columns */
-static const struct {
-	const char *name;
-	const char *key;
-} ops[OP_COUNT] = {
+const struct op_name ops[OP_COUNT] = {
 	[OP_COUNTER] = { "page counter read alone", "counter" },
 	[OP_COUNTER1] = { "`lfence; rdtsc` alone (one fence, as the vDSO)",
 			  "rdtsc_one_fence" },
@@ -503,38 +348,6 @@ static unsigned long measure(enum op op, struct hist *h, uint64_t n,
 	}
 }
 
-/* The smallest step the TSC is seen to take (AMD's advances in steps). */
-static uint64_t tsc_step(void)
-{
-	uint64_t a, b, best = UINT64_MAX;
-	int i;
-
-	for (i = 0; i < 10000; i++) {
-		a = tsc_begin();
-		b = tsc_begin();
-		if (b > a && b - a < best)
-			best = b - a;
-	}
-	return best;
-}
-
-/* The timer's own cost: an empty timed region. */
-static uint64_t timer_overhead(void)
-{
-	struct hist h;
-	uint64_t t0, r;
-	int i;
-
-	hist_init(&h);
-	for (i = 0; i < 1000000; i++) {
-		t0 = tsc_begin();
-		hist_add(&h, tsc_end() - t0);
-	}
-	r = hist_ticks(&h, 0.5);
-	free(h.bins);
-	return r;
-}
-
 /* ---- threads: aggregate throughput */
 
 /* The one-minute load average: other work on the machine moves the figures. */
@@ -551,7 +364,7 @@ static double load_1min(void)
 	return l;
 }
 
-static bool threaded(unsigned int op)
+bool threaded(unsigned int op)
 {
 	return op == OP_NOW || op == OP_MONOTONIC || op == OP_COUNTER;
 }
@@ -641,67 +454,7 @@ static double throughput(enum op op, int n, struct hist *h)
 	return rate;
 }
 
-/* ---- the VM's half, from the guest's console log */
-
-#define VM_MAX	32
-
-struct vm_row {
-	char name[64];
-	double median, p99;
-};
-
-static int vm_rows(const char *path, struct vm_row *rows)
-{
-	char line[512];
-	struct vm_row r;
-	int n = 0;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *s = strstr(line, "read-cost: ");
-
-		if (!s || sscanf(s, "read-cost: %63s median %lf ns p99 %lf ns",
-				 r.name, &r.median, &r.p99) != 3)
-			continue;
-		/* A new run starts again at its first row: keep the last run. */
-		if (n && !strcmp(r.name, rows[0].name))
-			n = 0;
-		if (n < VM_MAX)
-			rows[n++] = r;
-	}
-	fclose(f);
-	return n;
-}
-
-/* The VM's preload_vm_bench line; false if there is none. */
-struct vm_preload {
-	double setup_ns, drop_in_ns, vdso_ns;
-	long long apart_s;
-};
-
-static bool vm_preload(const char *path, struct vm_preload *p)
-{
-	char line[512];
-	bool found = false;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *s = strstr(line, "preload-cost: ");
-
-		if (s && sscanf(s, "preload-cost: setup_ns %lf drop_in_realtime_ns %lf vdso_realtime_ns %lf drop_in_minus_realtime_s %lld",
-				&p->setup_ns, &p->drop_in_ns, &p->vdso_ns,
-				&p->apart_s) == 4)
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
+/* ---- the drop-in's set-up from scratch */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -724,107 +477,93 @@ static int64_t preload_setup_median(int n, bool *have_dev)
 	return v[n / 2];
 }
 
-static const struct vm_row *vm_find(const struct vm_row *rows, int n,
-				    const char *name)
+/*
+ * The host half, into @r: one thread, single calls under a writer, then
+ * 1 and 2 threads.  Returns 0, or 1 if the in-process page is not tracking.
+ */
+static int host_runs(struct bench_results *r)
 {
-	int i;
+	struct hist *batch = r->batch, *single = r->single, *tail = r->tail;
+	struct hist *th1 = r->th1, *th2 = r->th2;
+	double steal, x;
+	unsigned int i, n;
+	struct pub pub;
+	pthread_t wth;
+	int err;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(rows[i].name, name))
-			return &rows[i];
-	return NULL;
-}
-
-/* ---- output: the same text to stdout and to RESULTS.md */
-
-static FILE *results;
-
-static void __attribute__((format(printf, 1, 2))) out(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (results) {
-		va_start(ap, fmt);
-		vfprintf(results, fmt, ap);
-		va_end(ap);
+	r->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	r->op_errors = op_errors;
+	pin(0);
+	calibrate();
+	pub_init(&pub, &handle);
+	r->counter_id = pub.counter_id;
+	r->t0 = (int64_t)clock_ns(CLOCK_TAI);
+	err = ionclock_now(&handle, &r->t);
+	r->t1 = (int64_t)clock_ns(CLOCK_TAI);
+	if (err || pub.r->state != IONCLOCK_STATE_TRACKING) {
+		fprintf(stderr, "bench: the in-process page is not tracking (state %u): %s\n",
+			pub.r->state, ionclock_strerror(err));
+		return 1;
 	}
-}
+	/* The drop-in: set up as a first call would (no device here), then on the page. */
+	r->setup_ns = preload_setup_median(101, &r->setup_dev);
+	preload_bench_use(&handle);
+	r->overhead = timer_overhead();
+	r->load0 = load_1min();
 
-static const char *met(bool ok)
-{
-	return ok ? "MET" : "MISSED";
-}
+	for (i = 0; i < OP_COUNT; i++) {
+		hist_init(&batch[i]);
+		hist_init(&single[i]);
+		hist_init(&tail[i]);
+	}
+	fprintf(stderr, "bench: host, one thread...\n");
+	/* Rounds interleave the reads so that slow drift hits all alike. */
+	for (n = 0; n < ROUNDS; n++) {
+		for (i = 0; i < OP_COUNT; i++) {
+			op_errors[i] += measure(i, &batch[i], BATCHES_PER_ROUND, false);
+			op_errors[i] += measure(i, &single[i], SINGLE_NS_PER_ROUND, true);
+		}
+	}
 
-static void cpu_model(char *buf, size_t len)
-{
-	char line[256], *v;
-	FILE *f;
+	fprintf(stderr, "bench: host, single calls while the page is updated at 100 Hz...\n");
+	r->publishes = pub.publishes;
+	writer_stop = false;
+	pthread_create(&wth, NULL, writer, &pub);
+	for (n = 0; n < ROUNDS; n++)
+		for (i = 0; i < OP_COUNT; i++)
+			op_errors[i] += measure(i, &tail[i], TAIL_NS_PER_ROUND, true);
+	writer_stop = true;
+	pthread_join(wth, NULL);
+	r->publishes = pub.publishes - r->publishes;
 
-	snprintf(buf, len, "unknown");
-	f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10))
+	fprintf(stderr, "bench: host, 1 and 2 threads...\n");
+	r->load = load_1min();
+	for (i = 0; i < OP_COUNT; i++) {
+		if (!threaded(i))
 			continue;
-		v = strchr(line, ':');
-		if (!v)
-			break;
-		v += 1 + (v[1] == ' ');
-		v[strcspn(v, "\n")] = 0;
-		snprintf(buf, len, "%s", v);
-		break;
+		hist_init(&th1[i]);
+		hist_init(&th2[i]);
 	}
-	fclose(f);
-}
-
-static void clocksource_name(char *buf, size_t len)
-{
-	FILE *f;
-
-	snprintf(buf, len, "unknown");
-	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-		  "r");
-	if (!f)
-		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
-}
-
-/* The latency distributions, for gnuplot: x = 1 / (1 - quantile). */
-static void write_plot_data(const char *dir, struct hist *single,
-			    struct hist *tail, uint64_t overhead)
-{
-	char path[4096];
-	unsigned int k, i;
-	double q, x;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/latency.dat", dir);
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		return;
+	/*
+	 * The best of THREAD_REPEATS alternating runs: other jobs on the
+	 * machine only ever take throughput away.
+	 */
+	for (n = 0; n < THREAD_REPEATS; n++) {
+		for (i = 0; i < OP_COUNT; i++) {
+			if (!threaded(i))
+				continue;
+			x = throughput(i, 1, &th1[i]);
+			r->rate1[i] = x > r->rate1[i] ? x : r->rate1[i];
+			if (r->ncpu < 2)
+				continue;
+			steal = steal_s();
+			x = throughput(i, 2, &th2[i]);
+			r->rate2[i] = x > r->rate2[i] ? x : r->rate2[i];
+			r->steal2[i] += (steal_s() - steal) * NSEC_PER_SEC /
+					(2.0 * THREAD_RUN_NS * THREAD_REPEATS);
+		}
 	}
-	fprintf(f, "x");
-	for (i = OP_NOW; i < OP_COUNT; i++)
-		fprintf(f, " %s", ops[i].key);
-	fprintf(f, " ionclock_now_writer_100Hz vDSO_MONOTONIC_writer_100Hz\n");
-	/* 10^0 .. 10^5 (p99.999) in steps of 10^(1/40) */
-	for (k = 0; k <= 200; k++) {
-		x = pow(10, k / 40.0);
-		q = 1 - 1 / x;
-		fprintf(f, "%g", x);
-		for (i = OP_NOW; i < OP_COUNT; i++)
-			fprintf(f, " %.2f", hist_ns(&single[i], q, 1, overhead));
-		fprintf(f, " %.2f %.2f\n", hist_ns(&tail[OP_NOW], q, 1, overhead),
-			hist_ns(&tail[OP_MONOTONIC], q, 1, overhead));
-	}
-	fclose(f);
+	return 0;
 }
 
 static void bad_args(void)
@@ -836,26 +575,8 @@ static void bad_args(void)
 int main(int argc, char **argv)
 {
 	const char *vm_log = NULL, *results_path = NULL, *data_dir = NULL;
-	static struct hist batch[OP_COUNT], single[OP_COUNT], tail[OP_COUNT];
-	struct hist th1[OP_COUNT], th2[OP_COUNT];
-	double rate1[OP_COUNT] = { 0 }, rate2[OP_COUNT] = { 0 };
-	double steal2[OP_COUNT] = { 0 }, steal, load0, load;
-	const struct vm_row *vnow, *vmono, *vphc, *vid, *vids, *vuniq;
-	struct vm_row vm[VM_MAX];
-	char cpu[128], cs[64], date[64];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t overhead, publishes;
-	unsigned int i, r;
-	struct utsname un;
-	struct pub pub;
-	pthread_t wth;
-	int64_t t0, t, t1;
-	time_t now;
-	int nvm = 0, err;
-	double m_mono, m_now, m_bnd, x;
-	struct vm_preload vpl;
-	bool have_vpl = false, setup_dev;
-	int64_t setup_ns;
+	static struct bench_results r;
+	unsigned int i;
 
 	for (i = 1; i < (unsigned int)argc; i++) {
 		if (i + 1 >= (unsigned int)argc)
@@ -869,262 +590,8 @@ int main(int argc, char **argv)
 		else
 			bad_args();
 	}
-
-	pin(0);
-	calibrate();
-	pub_init(&pub, &handle);
-	t0 = (int64_t)clock_ns(CLOCK_TAI);
-	err = ionclock_now(&handle, &t);
-	t1 = (int64_t)clock_ns(CLOCK_TAI);
-	if (err || pub.r->state != IONCLOCK_STATE_TRACKING) {
-		fprintf(stderr, "bench: the in-process page is not tracking (state %u): %s\n",
-			pub.r->state, ionclock_strerror(err));
+	if (host_runs(&r))
 		return 1;
-	}
-	/* The drop-in: set up as a first call would (no device here), then on the page. */
-	setup_ns = preload_setup_median(101, &setup_dev);
-	preload_bench_use(&handle);
-	overhead = timer_overhead();
-	load0 = load_1min();
-
-	for (i = 0; i < OP_COUNT; i++) {
-		hist_init(&batch[i]);
-		hist_init(&single[i]);
-		hist_init(&tail[i]);
-	}
-	fprintf(stderr, "bench: host, one thread...\n");
-	/* Rounds interleave the reads so that slow drift hits all alike. */
-	for (r = 0; r < ROUNDS; r++) {
-		for (i = 0; i < OP_COUNT; i++) {
-			op_errors[i] += measure(i, &batch[i], BATCHES_PER_ROUND, false);
-			op_errors[i] += measure(i, &single[i], SINGLE_NS_PER_ROUND, true);
-		}
-	}
-
-	fprintf(stderr, "bench: host, single calls while the page is updated at 100 Hz...\n");
-	publishes = pub.publishes;
-	writer_stop = false;
-	pthread_create(&wth, NULL, writer, &pub);
-	for (r = 0; r < ROUNDS; r++)
-		for (i = 0; i < OP_COUNT; i++)
-			op_errors[i] += measure(i, &tail[i], TAIL_NS_PER_ROUND, true);
-	writer_stop = true;
-	pthread_join(wth, NULL);
-	publishes = pub.publishes - publishes;
-
-	fprintf(stderr, "bench: host, 1 and 2 threads...\n");
-	load = load_1min();
-	for (i = 0; i < OP_COUNT; i++) {
-		if (!threaded(i))
-			continue;
-		hist_init(&th1[i]);
-		hist_init(&th2[i]);
-	}
-	/*
-	 * The best of THREAD_REPEATS alternating runs: other jobs on the
-	 * machine only ever take throughput away.
-	 */
-	for (r = 0; r < THREAD_REPEATS; r++) {
-		for (i = 0; i < OP_COUNT; i++) {
-			if (!threaded(i))
-				continue;
-			x = throughput(i, 1, &th1[i]);
-			rate1[i] = x > rate1[i] ? x : rate1[i];
-			if (ncpu < 2)
-				continue;
-			steal = steal_s();
-			x = throughput(i, 2, &th2[i]);
-			rate2[i] = x > rate2[i] ? x : rate2[i];
-			steal2[i] += (steal_s() - steal) * NSEC_PER_SEC /
-				     (2.0 * THREAD_RUN_NS * THREAD_REPEATS);
-		}
-	}
-
-	if (vm_log) {
-		have_vpl = vm_preload(vm_log, &vpl);
-		nvm = vm_rows(vm_log, vm);
-		if (nvm <= 0)
-			fprintf(stderr, "bench: %s: no read-cost lines (%s)\n",
-				vm_log, nvm ? strerror(-nvm) : "VM run failed?");
-	}
-
-	if (results_path) {
-		results = fopen(results_path, "w");
-		if (!results)
-			perror(results_path);
-	}
-	now = time(NULL);
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
-	uname(&un);
-	cpu_model(cpu, sizeof(cpu));
-	clocksource_name(cs, sizeof(cs));
-
-	out("# ionclock read cost (`make bench`)\n\n");
-	out("- Date: %s; kernel `%s`; CPU: %s, %ld online; clocksource: %s; TSC %.3f GHz; load average at the start %.1f, before the thread runs %.1f\n",
-	    date, un.release, cpu, ncpu, cs, ticks_per_ns, load0, load);
-	out("- Host page: published in-process by the real engine (kmod/engine.c, kmod/page_fill.c) following CLOCK_TAI as its PHC; counter %s; read with libionclock's read path. At start ionclock_now - CLOCK_TAI = %lld ns (CLOCK_TAI read %lld ns apart).\n",
-	    pub.counter_id == IONCLOCK_COUNTER_TSC ?
-	    "TSC, read as `lfence; rdtsc` like the vDSO (the module anchors each mapping 1 us ahead, so the reads stay monotonic across CPUs without a second fence)" :
-	    "CLOCK_MONOTONIC_RAW (the clocksource is not the TSC)",
-	    (long long)(t - t0), (long long)(t1 - t0));
-	out("- Method: medians and p99 are of per-call means of batches of %d calls (%u batches per read, in %d interleaved rounds), each batch timed with `lfence; rdtsc; lfence` ... `rdtscp; lfence`. Tails (p99.9) time every call alone with the same pair and subtract the empty timer's median (%.1f ns); the TSC is seen to advance in steps of %.1f ns, so single-call figures are that coarse. Ratios are of medians from this run; a benchmark, not a test: nothing fails on a ratio.\n",
-	    BATCH, ROUNDS * BATCHES_PER_ROUND, ROUNDS,
-	    (double)overhead / ticks_per_ns, (double)tsc_step() / ticks_per_ns);
-#ifndef IONCLOCK_UTC
-	out("- ionclock_gettime() is not in this tree's library yet: its row is left out.\n");
-#endif
-	out("\n## Host, native, one thread\n\n");
-	out("| read | median ns | p99 ns | x vDSO MONOTONIC | single call median | p99 | p99.9 |\n");
-	out("|---|---:|---:|---:|---:|---:|---:|\n");
-	m_mono = hist_ns(&batch[OP_MONOTONIC], 0.5, BATCH, 0);
-	for (i = 0; i < OP_COUNT; i++) {
-		x = hist_ns(&batch[i], 0.5, BATCH, 0);
-		out("| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.1f |\n",
-		    ops[i].name, x, hist_ns(&batch[i], 0.99, BATCH, 0),
-		    x / m_mono, hist_ns(&single[i], 0.5, 1, overhead),
-		    hist_ns(&single[i], 0.99, 1, overhead),
-		    hist_ns(&single[i], 0.999, 1, overhead));
-	}
-	m_now = hist_ns(&batch[OP_NOW], 0.5, BATCH, 0);
-	m_bnd = hist_ns(&batch[OP_BOUNDED], 0.5, BATCH, 0);
-
-	out("\n## Host, single calls while a writer thread updates the page at 100 Hz (%llu updates)\n\n",
-	    (unsigned long long)publishes);
-	out("| read | median ns | p99 ns | p99.9 ns | p99.99 ns | max ns | p99.9 / median |\n");
-	out("|---|---:|---:|---:|---:|---:|---:|\n");
-	for (i = 0; i < OP_COUNT; i++) {
-		x = hist_ns(&tail[i], 0.5, 1, overhead);
-		out("| %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.2fx |\n",
-		    ops[i].name, x, hist_ns(&tail[i], 0.99, 1, overhead),
-		    hist_ns(&tail[i], 0.999, 1, overhead),
-		    hist_ns(&tail[i], 0.9999, 1, overhead),
-		    (double)tail[i].max / ticks_per_ns,
-		    hist_ns(&tail[i], 0.999, 1, overhead) / (x > 0 ? x : 1));
-	}
-
-	out("\n## Host, threads (each pinned to its own CPU; throughput: the best of %d runs of %.1f s; batches of %d)\n\n",
-	    THREAD_REPEATS, (double)THREAD_RUN_NS / NSEC_PER_SEC, BATCH);
-	out("| read | threads | median ns | p99 ns | Mcalls/s, all threads | x one thread | steal |\n");
-	out("|---|---:|---:|---:|---:|---:|---:|\n");
-	for (i = 0; i < OP_COUNT; i++) {
-		if (!threaded(i))
-			continue;
-		out("| %s | 1 | %.1f | %.1f | %.1f | 1.00x | |\n", ops[i].name,
-		    hist_ns(&th1[i], 0.5, BATCH, 0),
-		    hist_ns(&th1[i], 0.99, BATCH, 0), rate1[i] / 1e6);
-		if (ncpu >= 2)
-			out("| %s | 2 | %.1f | %.1f | %.1f | %.2fx | %.0f%% |\n",
-			    ops[i].name, hist_ns(&th2[i], 0.5, BATCH, 0),
-			    hist_ns(&th2[i], 0.99, BATCH, 0), rate2[i] / 1e6,
-			    rate2[i] / rate1[i], 100 * steal2[i]);
-	}
-
-	vmono = nvm > 0 ? vm_find(vm, nvm, "vdso_clock_gettime_monotonic") : NULL;
-	vnow = nvm > 0 ? vm_find(vm, nvm, "ionclock_now") : NULL;
-	vphc = nvm > 0 ? vm_find(vm, nvm, "phc_clock_gettime") : NULL;
-	out("\n## VM: Debian 6.12 under QEMU TCG, ionclock.ko on the emulated igb PHC (ratios only)\n\n");
-	if (vmono && vnow) {
-		out("Medians of per-call means of batches; p99 of single calls (`ionclockctl bench`). TCG emulates every instruction, so only the ratios carry over.\n\n");
-		out("| read | median ns | p99 ns | x vDSO MONOTONIC | x ionclock_now |\n");
-		out("|---|---:|---:|---:|---:|\n");
-		for (i = 0; i < (unsigned int)nvm; i++)
-			out("| %s | %.1f | %.1f | %.2fx | %.2fx |\n", vm[i].name,
-			    vm[i].median, vm[i].p99,
-			    vm[i].median / vmono->median,
-			    vm[i].median / vnow->median);
-		vid = vm_find(vm, nvm, "ionclock_id");
-		vids = vm_find(vm, nvm, "ionclock_ids_x64");
-		vuniq = vm_find(vm, nvm, "ionclock_unique");
-		if (vid && vids && vuniq)
-			out("\nOrdered IDs against ionclock_unique (both machine-wide unique, both from the kernel): ionclock_id %.2fx; ionclock_ids in batches of 64, %.1f ns per ID, %.3fx.\n",
-			    vid->median / vuniq->median, vids->median / 64,
-			    vids->median / 64 / vuniq->median);
-	} else {
-		out("Not measured in this run (%s).\n",
-		    vm_log ? "the VM run left no read-cost lines" : "no --vm log given");
-	}
-
-	x = hist_ns(&batch[OP_PRELOAD], 0.5, BATCH, 0) /
-	    hist_ns(&batch[OP_REALTIME], 0.5, BATCH, 0);
-	out("\n## The LD_PRELOAD drop-in: clock_gettime(CLOCK_REALTIME) through it\n\n");
-	out("Its own code (userspace/preload/preload.c, compiled into the bench with its exported names changed) called through a pointer, as a program's PLT calls it, against glibc's clock_gettime (the vDSO) in the same run; on the host it reads the in-process page above, with its UTC offset, in the VM the real device (after `ionclockctl leap load`).\n\n");
-	out("| where | drop-in ns | vDSO REALTIME ns | ratio | set-up from scratch |\n");
-	out("|---|---:|---:|---:|---:|\n");
-	out("| host | %.1f | %.1f | %.2fx | %.1f us (%s) |\n",
-	    hist_ns(&batch[OP_PRELOAD], 0.5, BATCH, 0),
-	    hist_ns(&batch[OP_REALTIME], 0.5, BATCH, 0), x, setup_ns / 1e3,
-	    setup_dev ? "with a device" :
-	    "no device here: vDSO lookup, environment, a failed stat()");
-	if (have_vpl)
-		out("| VM (TCG) | %.1f | %.1f | %.2fx | %.1f us (real device: stat, readlink, open, fstat, mmap) |\n",
-		    vpl.drop_in_ns, vpl.vdso_ns, vpl.drop_in_ns / vpl.vdso_ns,
-		    vpl.setup_ns / 1e3);
-	else
-		out("| VM | not measured in this run | | | |\n");
-
-	out("\n## Targets\n\n");
-	out("- drop-in clock_gettime(CLOCK_REALTIME) <= 1.3x vDSO CLOCK_REALTIME (host): %.2fx, %s\n",
-	    x, met(x <= 1.3));
-	out("- ionclock_now <= 1.0x vDSO CLOCK_MONOTONIC (host, reads ordered across CPUs): %.2fx, %s",
-	    m_now / m_mono, met(m_now <= m_mono));
-	x = hist_ns(&batch[OP_COUNTER], 0.5, BATCH, 0) -
-	    hist_ns(&batch[OP_COUNTER1], 0.5, BATCH, 0);
-	if (m_now > m_mono && pub.counter_id == IONCLOCK_COUNTER_TSC)
-		out(": the library's counter read alone costs %.1f ns, %.0f%% of the vDSO call, %.1f ns more than a bare `lfence; rdtsc`; without that the read would be about %.2fx",
-		    hist_ns(&batch[OP_COUNTER], 0.5, BATCH, 0),
-		    100 * hist_ns(&batch[OP_COUNTER], 0.5, BATCH, 0) / m_mono,
-		    x, (m_now - x) / m_mono);
-	out("\n- ionclock_now_bounded <= 1.3x vDSO CLOCK_MONOTONIC: %.2fx (%.2fx ionclock_now), %s\n",
-	    m_bnd / m_mono, m_bnd / m_now, met(m_bnd <= 1.3 * m_mono));
-	x = hist_ns(&tail[OP_NOW], 0.5, 1, overhead);
-	x = hist_ns(&tail[OP_NOW], 0.999, 1, overhead) / (x > 0 ? x : 1);
-	out("- ionclock_now p99.9 <= 3x median while the page is updated at 100 Hz: %.2fx, %s",
-	    x, met(x <= 3));
-	if (x > 3)
-		out(": single-call timing; compare vDSO CLOCK_MONOTONIC's %.2fx in the same conditions (interrupts and cache misses hit both)",
-		    hist_ns(&tail[OP_MONOTONIC], 0.999, 1, overhead) /
-		    hist_ns(&tail[OP_MONOTONIC], 0.5, 1, overhead));
-	out("\n");
-	if (ncpu >= 2) {
-		x = rate2[OP_NOW] / rate1[OP_NOW];
-		out("- ionclock_now, 2 threads >= 1.9x one thread's throughput: %.2fx, %s",
-		    x, met(x >= 1.9));
-		if (x < 1.9 && rate2[OP_COUNTER] < 1.9 * rate1[OP_COUNTER])
-			out(": not the page: a read that shares no memory (the counter alone) scales %.2fx and vDSO CLOCK_MONOTONIC %.2fx on the same two CPUs; this process did not get two CPUs' worth (load average %.1f on %ld CPUs: other jobs were running; steal as reported: %.0f%%)",
-			    rate2[OP_COUNTER] / rate1[OP_COUNTER],
-			    rate2[OP_MONOTONIC] / rate1[OP_MONOTONIC],
-			    load, ncpu, 100 * steal2[OP_NOW]);
-		else if (x < 1.9)
-			out(": cause not obvious: the counter alone scales %.2fx and vDSO CLOCK_MONOTONIC %.2fx on the same CPUs (load average %.1f)",
-			    rate2[OP_COUNTER] / rate1[OP_COUNTER],
-			    rate2[OP_MONOTONIC] / rate1[OP_MONOTONIC], load);
-		out("\n");
-	} else {
-		out("- 2 threads >= 1.9x one thread: not measured, one CPU online\n");
-	}
-	if (vmono && vnow) {
-		out("- VM: ionclock_now <= 1.0x vDSO CLOCK_MONOTONIC: %.2fx, %s",
-		    vnow->median / vmono->median,
-		    met(vnow->median <= vmono->median));
-		if (vnow->median > vmono->median)
-			out(": under TCG the figures move by tens of percent from run to run (the same read has measured 0.74x to 1.15x in check runs), so this row is noise more than cost");
-		out("\n");
-	} else {
-		out("- VM targets: not measured in this run\n");
-	}
-	if (vnow && vphc)
-		out("- VM: >= 20x faster than the igb PHC read (clock_gettime on /dev/ptpN): %.1fx, %s\n",
-		    vphc->median / vnow->median,
-		    met(vphc->median >= 20 * vnow->median));
-	for (i = 0; i < OP_COUNT; i++)
-		if (op_errors[i])
-			out("\n%s failed %lu times: the page stayed mid-update for all its read tries (the writer thread was preempted with the count odd; the module's writer runs with preemption off) and the fallback read() has no device here.\n",
-			    ops[i].name, op_errors[i]);
-	if (results) {
-		fprintf(results, "\n![latency distributions](latency.png)\n");
-		fclose(results);
-	}
-	if (data_dir)
-		write_plot_data(data_dir, single, tail, overhead);
+	bench_report(&r, vm_log, results_path, data_dir);
 	return 0;
 }
