@@ -407,24 +407,18 @@ next:
 
 static int cmd_upstream(void)
 {
-	const volatile struct ionclock_page *pg = ionclock_page(clk);
-	uint64_t term, reported, measured, base;
-	uint32_t seq, flags;
+	struct ionclock_page pg;
+	int err = ionclock_page_copy(clk, &pg);
 
-	do {
-		seq = pg->seq_count;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		term = pg->error_upstream_ns;
-		reported = pg->upstream_reported_ns;
-		measured = pg->upstream_measured_tai_ns;
-		base = pg->time_base_ns;
-		flags = pg->flags;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1) || seq != pg->seq_count);
+	if (err) {
+		fprintf(stderr, "ionclock_page_copy: %s\n", strerror(-err));
+		return 1;
+	}
 	printf("error_upstream_ns=%" PRIu64 " upstream_reported_ns=%" PRIu64 " upstream_measured_tai_ns=%" PRIu64 " time_base_ns=%" PRIu64 " fed=%d stale=%d\n",
-	       term, reported, measured, base,
-	       !!(flags & IONCLOCK_FLAG_UPSTREAM_FED),
-	       !!(flags & IONCLOCK_FLAG_UPSTREAM_STALE));
+	       (uint64_t)pg.error_upstream_ns, (uint64_t)pg.upstream_reported_ns,
+	       (uint64_t)pg.upstream_measured_tai_ns, (uint64_t)pg.time_base_ns,
+	       !!(pg.flags & IONCLOCK_FLAG_UPSTREAM_FED),
+	       !!(pg.flags & IONCLOCK_FLAG_UPSTREAM_STALE));
 	return 0;
 }
 
