@@ -11,6 +11,8 @@
 #include <linux/mm.h>
 #include <linux/posix-clock.h>
 #include <linux/ptp_clock_kernel.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
 
 /*
  * What an open /dev/ptpN keeps in file->private_data: a posix_clock_context
@@ -40,6 +42,82 @@ static inline bool ionclock_sts_request_raw(struct ptp_system_timestamp *sts)
 	return true;
 #else
 	return false;
+#endif
+}
+
+/*
+ * A clocksource snapshot: the counter with CLOCK_REALTIME and
+ * CLOCK_MONOTONIC_RAW taken at once.  Newer kernels take it for a chosen
+ * clock id (ktime_get_snapshot_id(), fields systime and monoraw).
+ */
+static inline void ionclock_snapshot(struct system_time_snapshot *snap)
+{
+#ifdef IONCLOCK_HAVE_SNAPSHOT_ID
+	ktime_get_snapshot_id(CLOCK_REALTIME, snap);
+#else
+	ktime_get_snapshot(snap);
+#endif
+}
+
+static inline ktime_t ionclock_snapshot_real(const struct system_time_snapshot *s)
+{
+#ifdef IONCLOCK_HAVE_SNAPSHOT_ID
+	return s->systime;
+#else
+	return s->real;
+#endif
+}
+
+static inline ktime_t ionclock_snapshot_raw(const struct system_time_snapshot *s)
+{
+#ifdef IONCLOCK_HAVE_SNAPSHOT_ID
+	return s->monoraw;
+#else
+	return s->raw;
+#endif
+}
+
+/**
+ * struct ionclock_stamps - a driver's system stamps around its PHC latch
+ * @pre: the stamp before, on CLOCK_MONOTONIC_RAW if @raw, else REALTIME
+ * @post: the stamp after
+ * @raw: the stamps are CLOCK_MONOTONIC_RAW
+ * @cycles: @pre_cycles and @post_cycles hold the TSC itself, read by
+ *	the kernel's clocksource with the stamps (newer kernels stamp
+ *	with a whole clocksource snapshot)
+ * @pre_cycles: the TSC at @pre
+ * @post_cycles: the TSC at @post
+ */
+struct ionclock_stamps {
+	struct timespec64 pre, post;
+	bool raw, cycles;
+	u64 pre_cycles, post_cycles;
+};
+
+static inline void ionclock_stamps_get(const struct ptp_system_timestamp *sts,
+				       bool raw, struct ionclock_stamps *st)
+{
+#ifdef IONCLOCK_HAVE_STS_SNAPSHOT
+	bool valid = true;
+
+#ifdef IONCLOCK_HAVE_SNAPSHOT_VALID
+	valid = sts->pre_sts.valid && sts->post_sts.valid;
+#endif
+	memset(st, 0, sizeof(*st));
+	if (!valid)
+		return;
+	st->pre = ktime_to_timespec64(sts->pre_sts.monoraw);
+	st->post = ktime_to_timespec64(sts->post_sts.monoraw);
+	st->raw = true;
+	st->cycles = sts->pre_sts.cs_id == CSID_X86_TSC &&
+		     sts->post_sts.cs_id == CSID_X86_TSC;
+	st->pre_cycles = sts->pre_sts.cycles;
+	st->post_cycles = sts->post_sts.cycles;
+#else
+	st->pre = sts->pre_ts;
+	st->post = sts->post_ts;
+	st->raw = raw;
+	st->cycles = false;
 #endif
 }
 

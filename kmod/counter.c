@@ -14,6 +14,7 @@
 
 #include <linux/ionclock_names.h>
 
+#include "compat.h"
 #include "ionclock_kmod.h"
 
 #define IONCLOCK_COUNTER_SHIFT	32
@@ -37,7 +38,7 @@ static bool tsc_is_clocksource(void)
 	    !tsc_khz)
 		return false;
 	before = rdtsc_ordered();
-	ktime_get_snapshot(&snap);
+	ionclock_snapshot(&snap);
 	after = rdtsc_ordered();
 	return snap.cycles >= before && snap.cycles <= after;
 }
@@ -107,14 +108,24 @@ bool ionclock_counter_from_stamp(const struct system_time_snapshot *snap,
 
 	if (!ts->tv_sec && !ts->tv_nsec)
 		return false;	/* the driver does not stamp */
-	d = timespec64_to_ns(ts) - ktime_to_ns(raw ? snap->raw : snap->real);
+	d = timespec64_to_ns(ts) -
+	    ktime_to_ns(raw ? ionclock_snapshot_raw(snap) :
+			      ionclock_snapshot_real(snap));
 	if (d < -(s64)NSEC_PER_SEC || d > (s64)NSEC_PER_SEC)
 		return false;
 	if (counter_id == IONCLOCK_COUNTER_TSC)
 		*out = snap->cycles + div_s64(d * (s64)tsc_khz, USEC_PER_SEC);
 	else
-		*out = ktime_to_ns(snap->raw) + d;
+		*out = ktime_to_ns(ionclock_snapshot_raw(snap)) + d;
 	return true;
+}
+
+/* @ns as counter ticks at the nominal rate, rounded up. */
+u64 ionclock_counter_ticks(u64 ns)
+{
+	if (counter_id == IONCLOCK_COUNTER_TSC)
+		return DIV_ROUND_UP_ULL(ns * tsc_khz, USEC_PER_SEC);
+	return ns;
 }
 
 u64 ionclock_counter_nominal_mult(void)

@@ -62,7 +62,7 @@ static long ionclock_get_info(struct ionclock_dev *idev, void __user *arg)
 
 	if (copy_from_user(&info, arg, sizeof(info)))
 		return -EFAULT;
-	if (info.flags)
+	if (info.flags || info.read_method || info.read_half_width_ns)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
 		if (info.reserved[i])
@@ -74,6 +74,8 @@ static long ionclock_get_info(struct ionclock_dev *idev, void __user *arg)
 	info.state = READ_ONCE(idev->vpage->state);
 	strscpy(info.phc_name, idev->phc.name, sizeof(info.phc_name));
 	strscpy(info.ifname, idev->phc.ifname, sizeof(info.ifname));
+	info.read_method = idev->phc.method;
+	info.read_half_width_ns = idev->phc.half_width_ns;
 	mutex_unlock(&idev->lock);
 	info.abi_version = IONCLOCK_ABI_VERSION;
 	info.counter_id = ionclock_counter_id();

@@ -33,6 +33,9 @@
  *	for a PHC with no parent device
  * @ifname: the network interface whose device owns the PHC, or ""
  * @gone: the PHC was removed; every read now fails
+ * @method: IONCLOCK_READ_* the PHC is read with, the most precise it
+ *	supports, chosen when it is opened (phc.c)
+ * @half_width_ns: half the bracket of the last sample taken, ns
  */
 struct ionclock_phc {
 	struct file *file;
@@ -43,6 +46,8 @@ struct ionclock_phc {
 	char identity[64];
 	char ifname[16];
 	bool gone;
+	u32 method;
+	u32 half_width_ns;
 };
 
 /**
@@ -146,6 +151,7 @@ struct timespec64;
 bool ionclock_counter_from_stamp(const struct system_time_snapshot *snap,
 				 bool raw, const struct timespec64 *ts,
 				 u64 *out);
+u64 ionclock_counter_ticks(u64 ns);
 u64 ionclock_counter_nominal_mult(void);
 u32 ionclock_counter_shift(void);
 

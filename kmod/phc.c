@@ -18,6 +18,7 @@
 #include <linux/platform_device.h>
 #include <linux/rtnetlink.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/timekeeping.h>
 #include <linux/cred.h>
 #include <net/net_namespace.h>
@@ -192,6 +193,129 @@ static struct posix_clock *phc_validate(struct file *f, struct device *dev)
 	return clk;
 }
 
+/* The ABI keeps its size: the read method took reserved words. */
+static_assert(sizeof(struct ionclock_info) == 136);
+
+/*
+ * The cross-timestamp's uncertainty on our counter: sys_monoraw is whole
+ * ns (1 ns), the conversion from the snapshot just before adds one tick of
+ * rounding and, over the distance @d_ns between them, the nominal rate's
+ * error (tsc_khz is whole kHz: under 1 ppm).
+ */
+static u64 cross_half_width(s64 d_ns)
+{
+	u64 d = d_ns < 0 ? -d_ns : d_ns;
+
+	return ionclock_counter_ticks(1 + div_u64(d, 1000000)) + 1;
+}
+
+/*
+ * One cross-timestamp: the PHC and CLOCK_MONOTONIC_RAW latched together by
+ * the hardware (PTM, ART), put on our counter through a snapshot taken
+ * right before.
+ */
+static int phc_read_cross(struct ptp_clock_info *info,
+			  struct ionclock_sample *s)
+{
+	struct system_device_crosststamp xt;
+	struct system_time_snapshot snap;
+	struct timespec64 raw;
+	u64 at;
+	int err;
+
+	memset(&xt, 0, sizeof(xt));	/* clock_id, where there is one: REALTIME */
+	ionclock_snapshot(&snap);
+	err = info->getcrosststamp(info, &xt);
+	if (err)
+		return err;
+	raw = ktime_to_timespec64(xt.sys_monoraw);
+	if (!ionclock_counter_from_stamp(&snap, true, &raw, &at) ||
+	    ktime_to_ns(xt.device) < 0)
+		return -EIO;
+	s->counter = at;
+	s->half_width = cross_half_width(ktime_to_ns(xt.sys_monoraw) -
+					 ktime_to_ns(ionclock_snapshot_raw(&snap)));
+	s->phc_ns = ktime_to_ns(xt.device);
+	return 0;
+}
+
+/*
+ * One read through gettimex64 (or gettime64, where @method says so),
+ * bracketed by our own counter reads and narrowed to the driver's stamps
+ * when they lie within them.
+ */
+static int phc_read_x(struct ptp_clock_info *info, u32 method,
+		      const struct system_time_snapshot *snap,
+		      struct ionclock_sample *s)
+{
+	struct ptp_system_timestamp sts;
+	struct ionclock_stamps st;
+	struct timespec64 ts;
+	bool raw = ionclock_sts_request_raw(&sts);
+	u64 before, after, pre, post;
+	int err;
+
+	before = ionclock_counter_read();
+	if (method == IONCLOCK_READ_GETTIME64)
+		err = info->gettime64(info, &ts);
+	else
+		err = info->gettimex64(info, &ts, &sts);
+	after = ionclock_counter_read();
+	if (err)
+		return err;
+	if (method != IONCLOCK_READ_GETTIME64) {
+		ionclock_stamps_get(&sts, raw, &st);
+		if (st.cycles && ionclock_counter_id() == IONCLOCK_COUNTER_TSC) {
+			pre = st.pre_cycles;
+			post = st.post_cycles;
+		} else if (!ionclock_counter_from_stamp(snap, st.raw, &st.pre,
+							&pre) ||
+			   !ionclock_counter_from_stamp(snap, st.raw, &st.post,
+							&post)) {
+			pre = before;
+			post = after;
+		}
+		if (pre >= before && post <= after && pre <= post) {
+			before = pre;
+			after = post;
+		}
+	}
+	if (after < before || ts.tv_sec < 0)
+		return -EIO;
+	s->counter = before + (after - before) / 2;
+	s->half_width = (after - before + 1) / 2;
+	s->phc_ns = timespec64_to_ns(&ts);
+	return 0;
+}
+
+static bool phc_gone_err(int err)
+{
+	return err == -ENODEV || err == -ESHUTDOWN;
+}
+
+/*
+ * The most precise method the driver supports (see IONCLOCK_READ_* in the
+ * uapi header).  A driver may offer getcrosststamp and still refuse it
+ * (e1000e and igc without PTM or ART say -EOPNOTSUPP): it is tried once,
+ * when @cross.
+ * Called under the rwsem, the clock not a zombie.
+ */
+static u32 phc_probe_method(struct ptp_clock_info *info, bool cross)
+{
+	struct ionclock_sample s;
+
+	if (cross && info->getcrosststamp && !phc_read_cross(info, &s))
+		return IONCLOCK_READ_CROSSTSTAMP;
+	if (info->gettimex64) {
+		struct ptp_system_timestamp sts;
+
+		return ionclock_sts_request_raw(&sts) ?
+		       IONCLOCK_READ_GETTIMEX64_RAW : IONCLOCK_READ_GETTIMEX64;
+	}
+	return info->gettime64 ? IONCLOCK_READ_GETTIME64 : IONCLOCK_READ_NONE;
+}
+
+
 /*
  * Open the PHC at @path.  The inode is judged first, without opening it:
  * it must be a character device whose number belongs to a registered
@@ -246,12 +370,21 @@ static int phc_open(struct ionclock_phc *phc, const char *path)
 		return -ESHUTDOWN;
 	}
 	strscpy(phc->name, h->info->name, sizeof(phc->name));
+	phc->method = phc_probe_method(h->info, true);
 	up_read(&phc->clk->rwsem);
 	phc_identity(dev, phc->name, phc->identity, sizeof(phc->identity));
 	find_ifname(phc, dev);
 	put_device(dev);
 	return 0;
 }
+
+static const char *const method_names[] = {
+	[IONCLOCK_READ_NONE] = "none",
+	[IONCLOCK_READ_GETTIME64] = "gettime64",
+	[IONCLOCK_READ_GETTIMEX64] = "gettimex64 (CLOCK_REALTIME stamps)",
+	[IONCLOCK_READ_GETTIMEX64_RAW] = "gettimex64 (CLOCK_MONOTONIC_RAW stamps)",
+	[IONCLOCK_READ_CROSSTSTAMP] = "cross-timestamp",
+};
 
 int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 {
@@ -296,6 +429,9 @@ int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 		pr_err("phc=%s: the PHC is being removed\n", spec);
 	else if (err)
 		pr_err("phc=%s: cannot open %s: %d\n", spec, path, err);
+	else
+		pr_info("phc=%s: %s is read with %s\n", spec, path,
+			method_names[phc->method]);
 	return err == -ENOTTY ? -ENODEV : err;
 }
 
@@ -362,8 +498,9 @@ void ionclock_phc_detach(struct ionclock_phc *phc)
 }
 
 /*
- * Take @reads bracketed readings and keep the one with the smallest bracket:
- * its midpoint is the best estimate of when the PHC was latched.
+ * Take @reads readings with the PHC's method and keep the one with the
+ * smallest bracket: its midpoint is the best estimate of when the PHC was
+ * latched.
  */
 int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 			struct ionclock_sample *best)
@@ -383,48 +520,43 @@ int ionclock_phc_sample(struct ionclock_phc *phc, unsigned int reads,
 		return -ENODEV;
 	}
 	info = to_prefix(clk)->info;
-	ktime_get_snapshot(&snap);
+	ionclock_snapshot(&snap);
 	for (i = 0; i < reads; i++) {
-		struct ptp_system_timestamp sts;
-		struct timespec64 ts;
-		bool raw = ionclock_sts_request_raw(&sts);
-		u64 before, after, pre, post;
+		struct ionclock_sample s;
 
-		before = ionclock_counter_read();
-		if (info->gettimex64)
-			err = info->gettimex64(info, &ts, &sts);
-		else
-			err = info->gettime64(info, &ts);
-		after = ionclock_counter_read();
+		if (phc->method == IONCLOCK_READ_CROSSTSTAMP) {
+			err = phc_read_cross(info, &s);
+			/* Refused after all: the next method from now on. */
+			if (err == -EOPNOTSUPP) {
+				phc->method = phc_probe_method(info, false);
+				pr_warn("ptp%d refuses cross-timestamps now: read with %s\n",
+					phc->index, method_names[phc->method]);
+			}
+		} else if (phc->method != IONCLOCK_READ_NONE) {
+			err = phc_read_x(info, phc->method, &snap, &s);
+		} else {
+			err = -EOPNOTSUPP;
+		}
 		/* One failed read spoils only itself; a vanished PHC, all. */
-		if (err == -ENODEV || err == -ESHUTDOWN)
+		if (phc_gone_err(err))
 			break;
 		if (err)
 			continue;
-		/* The driver's own stamps, when they narrow the bracket. */
-		if (info->gettimex64 &&
-		    ionclock_counter_from_stamp(&snap, raw, &sts.pre_ts, &pre) &&
-		    ionclock_counter_from_stamp(&snap, raw, &sts.post_ts,
-						&post) &&
-		    pre >= before && post <= after && pre <= post) {
-			before = pre;
-			after = post;
-		}
-		if (after < before || ts.tv_sec < 0) {
-			err = -EIO;
-			continue;
-		}
-		if (after - before < best_width) {
-			best_width = after - before;
-			best->counter = before + (after - before) / 2;
-			best->half_width = (after - before + 1) / 2;
-			best->phc_ns = timespec64_to_ns(&ts);
+		if (2 * s.half_width < best_width) {
+			best_width = 2 * s.half_width;
+			*best = s;
 		}
 	}
 	up_read(&clk->rwsem);
-	if (err == -ENODEV || err == -ESHUTDOWN) {
+	if (phc_gone_err(err)) {
 		phc->gone = true;
 		return err;
 	}
-	return best_width == U64_MAX ? (err ? err : -EIO) : 0;
+	if (best_width == U64_MAX)
+		return err ? err : -EIO;
+	phc->half_width_ns = (u32)min_t(u64, U32_MAX,
+					mul_u64_u64_shr(best->half_width,
+							ionclock_counter_nominal_mult(),
+							ionclock_counter_shift()));
+	return 0;
 }

@@ -339,7 +339,29 @@ struct ionclock_page {
  * @phc_timescale: IONCLOCK_TIMESCALE_* the PHC is taken to run on
  * @phc_name: the PHC driver's clock name (e.g. "igb" device name)
  * @ifname: the network interface the PHC belongs to, if known
+ * @read_method: IONCLOCK_READ_*: how the module reads the PHC, the most
+ *	precise way its driver supports, probed when the PHC is opened (and
+ *	again when it comes back); 0 on input
+ * @read_half_width_ns: half the bracket of the newest sample's PHC read,
+ *	ns: what the read adds to the error bound; 0 on input
  * @reserved: must be 0 on input; 0 on output
+ *
+ * The read methods, most precise first:
+ *
+ * IONCLOCK_READ_CROSSTSTAMP: the driver's cross-timestamp (getcrosststamp,
+ * what PTP_SYS_OFFSET_PRECISE uses: PCIe PTM or the TSC's ART), the PHC
+ * and CLOCK_MONOTONIC_RAW latched together.  The bracket is only the
+ * conversion of that stamp to the counter: a few ns.
+ *
+ * IONCLOCK_READ_GETTIMEX64_RAW and IONCLOCK_READ_GETTIMEX64: the driver's
+ * gettimex64, with the system stamps it takes right around its register
+ * read, on CLOCK_MONOTONIC_RAW where the kernel lets the caller choose
+ * (or gives the clocksource's counter itself), else on CLOCK_REALTIME.
+ * The bracket is the stamps' (or the module's own counter reads around
+ * the whole call, where the driver does not stamp).
+ *
+ * IONCLOCK_READ_GETTIME64: the driver's gettime64, bracketed by the
+ * module's own counter reads around the call, locking included.
  */
 struct ionclock_info {
 	__u32 flags;
@@ -352,7 +374,14 @@ struct ionclock_info {
 #define IONCLOCK_TIMESCALE_UTC		1
 	char phc_name[32];
 	char ifname[16];
-	__u64 reserved[8];
+	__u32 read_method;
+#define IONCLOCK_READ_NONE		0
+#define IONCLOCK_READ_GETTIME64		1
+#define IONCLOCK_READ_GETTIMEX64	2
+#define IONCLOCK_READ_GETTIMEX64_RAW	3
+#define IONCLOCK_READ_CROSSTSTAMP	4
+	__u32 read_half_width_ns;
+	__u64 reserved[7];
 };
 
 /**
