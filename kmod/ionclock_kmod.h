@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/path.h>
 #include <linux/workqueue.h>
 #include <linux/ionclock.h>
 
@@ -36,6 +37,10 @@
  * @method: IONCLOCK_READ_* the PHC is read with, the most precise it
  *	supports, chosen when it is opened (phc.c)
  * @half_width_ns: half the bracket of the last sample taken, ns
+ * @root: the root directory of the process that loaded the module, which
+ *	every path is looked up from, also later, from the sampler's
+ *	kworker: a kernel thread's own root need not be the one /dev is
+ *	under (on 7.x it is an empty file system the real root sits over)
  */
 struct ionclock_phc {
 	struct file *file;
@@ -48,6 +53,7 @@ struct ionclock_phc {
 	bool gone;
 	u32 method;
 	u32 half_width_ns;
+	struct path root;
 };
 
 /**

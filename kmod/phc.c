@@ -12,8 +12,8 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/kdev_t.h>
-#include <linux/namei.h>
 #include <linux/netdevice.h>
 #include <linux/platform_device.h>
 #include <linux/rtnetlink.h>
@@ -316,36 +316,46 @@ static u32 phc_probe_method(struct ptp_clock_info *info, bool cross)
 }
 
 
+/* Close what phc_open() opened; @phc's root stays. */
+static void phc_close(struct ionclock_phc *phc)
+{
+	if (phc->file)
+		filp_close(phc->file, NULL);
+	phc->file = NULL;
+	phc->clk = NULL;
+}
+
 /*
- * Open the PHC at @path.  The inode is judged first, without opening it:
- * it must be a character device whose number belongs to a registered
- * "ptp" class device, so a FIFO, a regular file, /dev/watchdog or any
- * other device is refused before its open() could block or act.  The
- * file is then opened from the very dentry that was judged, so nothing
- * can be swapped in between.
+ * Open the PHC at @path, looked up from @phc's root.  The inode is judged
+ * first, without opening it: the path is resolved into an O_PATH file
+ * (which calls no driver's open()), and it must be a character device
+ * whose number belongs to a registered "ptp" class device, so a FIFO, a
+ * regular file, /dev/watchdog or any other device is refused before its
+ * open() could block or act.  The file is then opened from the very
+ * path that was judged, so nothing can be swapped in between.
  */
 static int phc_open(struct ionclock_phc *phc, const char *path)
 {
 	struct ionclock_ptp_prefix *h;
+	struct file *fpath, *f;
 	struct device *dev;
-	struct path p;
-	struct file *f;
-	int err;
+	struct inode *inode;
 
-	err = kern_path(path, LOOKUP_FOLLOW, &p);
-	if (err)
-		return err;
-	if (!S_ISCHR(d_backing_inode(p.dentry)->i_mode)) {
-		path_put(&p);
+	fpath = file_open_root(&phc->root, path, O_PATH, 0);
+	if (IS_ERR(fpath))
+		return PTR_ERR(fpath);
+	inode = d_backing_inode(fpath->f_path.dentry);
+	if (!S_ISCHR(inode->i_mode)) {
+		fput(fpath);
 		return -ENOTTY;
 	}
-	dev = ptp_device_find(match_devt, &d_backing_inode(p.dentry)->i_rdev);
+	dev = ptp_device_find(match_devt, &inode->i_rdev);
 	if (!dev) {
-		path_put(&p);
+		fput(fpath);
 		return -ENODEV;
 	}
-	f = dentry_open(&p, O_RDONLY, current_cred());
-	path_put(&p);
+	f = dentry_open(&fpath->f_path, O_RDONLY, current_cred());
+	fput(fpath);
 	if (IS_ERR(f)) {
 		put_device(dev);
 		return PTR_ERR(f);
@@ -366,7 +376,7 @@ static int phc_open(struct ionclock_phc *phc, const char *path)
 	if (phc->clk->zombie) {
 		up_read(&phc->clk->rwsem);
 		put_device(dev);
-		ionclock_phc_detach(phc);
+		phc_close(phc);
 		return -ESHUTDOWN;
 	}
 	strscpy(phc->name, h->info->name, sizeof(phc->name));
@@ -419,7 +429,13 @@ int ionclock_phc_attach(struct ionclock_phc *phc, const char *spec)
 		snprintf(path, sizeof(path), "/dev/ptp%d", index);
 	}
 
+	/* Paths are the loader's, now and when the sampler looks again. */
+	get_fs_root(current->fs, &phc->root);
 	err = phc_open(phc, path);
+	if (err) {
+		path_put(&phc->root);
+		phc->root = (struct path){};
+	}
 	if (err == -ENOTTY)
 		pr_err("phc=%s: %s is not a character device, so not a PTP hardware clock\n",
 		       spec, path);
@@ -446,15 +462,15 @@ static bool match_identity(struct device *dev, const void *data)
 /* Open @path into @phc if it is the PHC whose identity @phc holds. */
 static int phc_open_same(struct ionclock_phc *phc, const char *path)
 {
-	struct ionclock_phc found = {};
+	struct ionclock_phc found = { .root = phc->root };
 
 	if (phc_open(&found, path))
 		return -ENODEV;
 	if (strcmp(found.identity, phc->identity)) {
-		ionclock_phc_detach(&found);
+		phc_close(&found);
 		return -ENODEV;
 	}
-	ionclock_phc_detach(phc);
+	phc_close(phc);
 	*phc = found;
 	return 0;
 }
@@ -491,10 +507,10 @@ int ionclock_phc_reattach(struct ionclock_phc *phc)
 
 void ionclock_phc_detach(struct ionclock_phc *phc)
 {
-	if (phc->file)
-		filp_close(phc->file, NULL);
-	phc->file = NULL;
-	phc->clk = NULL;
+	phc_close(phc);
+	if (phc->root.mnt)
+		path_put(&phc->root);
+	phc->root = (struct path){};
 }
 
 /*
