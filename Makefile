@@ -10,7 +10,8 @@
 #   make check-feed-host ionclockctl feed against a fake and a real ptp4l
 #                        on the host (network namespaces; no device)
 #   make check-kunit     the time core's KUnit suite on UML
-#   make check-vm KERNEL=6.1|6.12   one stock kernel's VM tests
+#   make check-vm KERNEL=6.1|6.12|trixie|trixie-backports
+#                        one stock kernel's VM tests
 #   make check-bound KERNEL=6.1|6.12  its strict error-bound VM (a guest
 #                        whose TSC is steady: selftests/vm/run.sh)
 #   make check-debug     the VM tests on a 6.1 kernel we build with KASAN,

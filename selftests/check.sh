@@ -5,7 +5,8 @@
 # totals them all ("check: N passed, N failed, N skipped"), and the exit
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit (and preload-host) | kunit | install |
-#            vm <6.1|6.12> [bound] | debug | fuzz | fleet [6.12|6.1] | deps |
+#            vm <6.1|6.12|trixie|trixie-backports> [bound] | debug | fuzz |
+#            fleet [6.12|6.1] | deps |
 #            metrics | ops | feed | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
@@ -141,6 +142,9 @@ all)
 	run_vm 6.12
 	run_vm 6.1 bound
 	run_vm 6.12 bound
+	# Debian 13's own kernel and the newest of its backports.
+	run_vm trixie
+	run_vm trixie-backports
 	run_vm debug
 	run_fuzz
 	# Three VMs in one PTP domain: do their bounds agree?
@@ -163,7 +167,7 @@ install)
 vm)
 	selftests/vm/install-deps.sh || exit 1
 	make -s userspace selftests || exit 1
-	run_vm "${2:?check.sh vm <6.1|6.12> [bound]}" "${3:-check}"
+	run_vm "${2:?check.sh vm <6.1|6.12|trixie|trixie-backports> [bound]}" "${3:-check}"
 	;;
 debug)
 	selftests/vm/install-deps.sh || exit 1

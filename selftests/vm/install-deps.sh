@@ -20,45 +20,22 @@ set -euo pipefail
 
 packages=(build-essential gcc-12 bc flex bison libelf-dev cpio xz-utils zstd
 	  kmod busybox-static linuxptp tzdata python3 linux-source-6.1 dkms dwarves
-	  vde2
+	  vde2 debootstrap debian-archive-keyring
 	  pkg-config groff-base man-db gnuplot-nox prometheus
 	  prometheus-node-exporter curl libjemalloc2 libtcmalloc-minimal4
 	  libmimalloc2.0 redis-server redis-tools)
 # dwarves is pahole: Debian's 6.12 headers carry a vmlinux, and with it
 # kbuild gives every module BTF.  vde2's switch is the fleet test's private
-# link between its VMs (fleet.sh).
+# link between its VMs (fleet.sh).  debootstrap makes the Debian 13 build
+# root in the cache (debian13-root.sh) that Debian 13's kernels are built
+# against with its gcc-14; the keyring has trixie's keys.
 qemu_packages=(qemu-system-x86 qemu-system-data ipxe-qemu seabios)
-apt_etc=${IONCLOCK_APT_ETC:-/etc/apt}
+here=$(cd "$(dirname "$0")" && pwd)
+# debian_source: the archive (and keyring) the machine takes bookworm from.
+. "$here/debian-archive.sh"
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-
-# The archive this machine already takes bookworm from, as its own apt
-# sources name it, with the keyring they name: a mirror or a proxy the
-# user set up stays in use.  deb822 stanzas (*.sources) first, then
-# one-line entries ("deb [options] URI bookworm ...").
-debian_source() {
-	local f
-	for f in "$apt_etc"/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk 'function flush() {
-			if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && uri != "") {
-				print uri, (key == "" ? "-" : key); found = 1; exit
-			}
-			types = suites = uri = key = ""
-		}
-		/^[[:space:]]*$/ { flush(); next }
-		/^#/ { next }
-		tolower($1) == "types:" { $1 = ""; types = $0 }
-		tolower($1) == "suites:" { $1 = ""; suites = $0 }
-		tolower($1) == "uris:" { uri = $2 }
-		tolower($1) == "signed-by:" { key = $2 }
-		END { if (!found) flush() }' "$f" | head -n 1 | grep . && return
-	done
-	cat "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list 2>/dev/null |
-	sed -E 's/\[[^]]*\]//' |
-	awk '$1 == "deb" && $3 == "bookworm" { print $2, "-"; exit }' | grep .
-}
 
 backports_source() {
 	local uri key
@@ -82,7 +59,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-here=$(cd "$(dirname "$0")" && pwd)
 
 src=$apt_etc/sources.list.d/ionclock-backports.sources
 if ! grep -rqs '^Suites:.*bookworm-backports' "$apt_etc"/sources.list.d/ &&

@@ -13,15 +13,26 @@ vm_append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet loglevel=4 ts
 vm_log() { echo "vm-${vm_series:-?}: $*" >&2; }
 
 # vm_kernel <series>: sets vm_series, vm_abi, vm_kdir (the build tree the
-# module is built against), vm_root (where the NIC drivers are found) and
-# vm_vmlinuz.  The stock series are Debian's packages, unpacked into the
-# cache; "debug" is our own build (build-debug-kernel.sh).
+# module is built against), vm_root (where the NIC drivers are found),
+# vm_vmlinuz and vm_make (what runs make against vm_kdir).  The stock
+# series are Debian's packages, unpacked into the cache: 6.1 and 6.12
+# bookworm's, trixie and trixie-backports Debian 13's (debian13-kernel.sh),
+# built with Debian 13's gcc-14 inside its build root (debian13-root.sh);
+# "debug" is our own build (build-debug-kernel.sh).
 vm_kernel() {
-	local meta img_pkg
+	local meta img_pkg vars
 	vm_series=$1
+	vm_make=make
 	case "$vm_series" in
 	6.1) meta=linux-image-amd64 ;;
 	6.12) meta=linux-image-6.12-amd64 ;;
+	trixie | trixie-backports)
+		vars=$("$vm_top/selftests/vm/debian13-kernel.sh" "$vm_series") ||
+			{ vm_log "fetching Debian 13's $vm_series kernel failed"; return 1; }
+		eval "$vars"
+		vm_make="$vm_top/selftests/vm/debian13-root.sh run make"
+		return 0
+		;;
 	debug)
 		vm_kdir=$("$vm_top/selftests/vm/build-debug-kernel.sh") ||
 			{ vm_log "building the debug kernel failed"; return 1; }
@@ -30,7 +41,7 @@ vm_kernel() {
 		vm_vmlinuz=$vm_kdir/arch/x86/boot/bzImage
 		return 0
 		;;
-	*) vm_log "unknown kernel series '$vm_series' (6.1, 6.12 or debug)"; return 2 ;;
+	*) vm_log "unknown kernel series '$vm_series' (6.1, 6.12, trixie, trixie-backports or debug)"; return 2 ;;
 	esac
 	mkdir -p "$vm_cache"
 	# Debian drops old ABI packages: follow the meta-package to today's one.
@@ -61,19 +72,19 @@ vm_build_module() {
 	vm_log "building ionclock.ko against $vm_abi"
 	rm -rf "$out/mod" && mkdir -p "$out/mod"
 	cp -a "$vm_top/Kbuild" "$vm_top/kmod" "$vm_top/uapi" "$out/mod/"
-	make -s -C "$vm_kdir" M="$out/mod" W=1 modules >"$out/build.log" 2>&1 ||
+	$vm_make -s -C "$vm_kdir" M="$out/mod" W=1 modules >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log"; return 1; }
 	if [ -n "$skew" ]; then
 		rm -rf "$out/mod-skew" && mkdir -p "$out/mod-skew"
 		cp -a "$vm_top/Kbuild" "$vm_top/kmod" "$vm_top/uapi" "$out/mod-skew/"
-		make -s -C "$vm_kdir" M="$out/mod-skew" \
+		$vm_make -s -C "$vm_kdir" M="$out/mod-skew" \
 			KCFLAGS=-DIONCLOCK_TEST_MIRROR_SKEW=1 modules \
 			>"$out/build-skew.log" 2>&1 ||
 			{ cat "$out/build-skew.log"; return 1; }
 	fi
 	# The fault tests' fake PHC, held to the same W=1 standard.
 	cp -a "$vm_top/selftests/fakephc" "$out/mod/"
-	make -s -C "$vm_kdir" M="$out/mod/fakephc" W=1 modules >>"$out/build.log" 2>&1 ||
+	$vm_make -s -C "$vm_kdir" M="$out/mod/fakephc" W=1 modules >>"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log"; return 1; }
 	if grep -q 'warning:' "$out/build.log"; then
 		cat "$out/build.log"; vm_log "W=1 warnings"; return 1
@@ -111,8 +122,10 @@ vm_initramfs() {
 	while read -r cmd path _; do
 		[ "$cmd" = insmod ] || continue
 		name=$(basename "$path"); name=${name%.xz}
+		name=${name%.zst}
 		case "$path" in
 		*.xz) xz -dc "$path" >"$ird/modules/$name" ;;
+		*.zst) zstd -qdc "$path" >"$ird/modules/$name" ;;
 		*) cp "$path" "$ird/modules/$name" ;;
 		esac
 		grep -qx "$name" "$ird/modules/order" || echo "$name" >>"$ird/modules/order"

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot one of Debian's stock kernels under QEMU (TCG) with an emulated Intel
-# 82576 (igb: a PHC that works through the stock driver) and an e1000e (whose
-# PHC runs 2.5x fast), load ionclock.ko and run the selftests inside.
+# Boot one of Debian's stock kernels (bookworm's 6.1 and 6.12; Debian 13's
+# own, trixie, and the newest of its backports, trixie-backports) under
+# QEMU (TCG) with an emulated Intel 82576 (igb: a PHC that works through the
+# stock driver) and an e1000e (whose PHC runs 2.5x fast), load ionclock.ko
+# and run the selftests inside.
 #
-#   run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]
+#   run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]
 #
 # soak runs only the fault scenarios and the reloads, each for
 # FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage;
@@ -40,7 +42,7 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]}
+series=${1:?usage: run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]}
 mode=${2:-check}
 . "$(dirname "$0")/lib.sh"
 top=$vm_top
