@@ -81,6 +81,18 @@ static inline const char *test_fake_dir(void)
 	return test_env("IONCLOCK_FAKE", "/sys/module/fakephc/parameters");
 }
 
+/* The fake PHC's true time now (its now_ns, open at @fd); INT64_MIN if unread. */
+static inline int64_t test_fake_truth_ns(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return INT64_MIN;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
 static inline int test_fake_set(const char *name, long long v)
 {
 	char path[256], buf[32];

@@ -32,17 +32,6 @@ static int run(const char *cmd)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-static int64_t truth_ns(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return INT64_MIN;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
 FIXTURE(startup) {
 	int truth_fd;
 	bool loaded;
@@ -124,7 +113,7 @@ TEST_F(startup, bound_from_first_read)
 		uint64_t taken = p->samples_taken;
 
 		ASSERT_EQ(0, ionclock_now_bounded(c, &b, &e1, &l1));
-		truth = truth_ns(self->truth_fd);
+		truth = test_fake_truth_ns(self->truth_fd);
 		ASSERT_EQ(0, ionclock_now_bounded(c, &a, &e2, &l2));
 		ASSERT_NE(INT64_MIN, truth);
 		err = truth < e1 ? e1 - truth : truth > l2 ? truth - l2 : 0;

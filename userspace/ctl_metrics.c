@@ -120,16 +120,17 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	int err;
 
 	family(f, "ionclock_info", "gauge",
-	       "The PHC an ionclock device follows (value always 1).");
+	       "The PHC an ionclock device follows, and how it is read (value always 1).");
 	fprintf(f, "ionclock_info{device=\"");
 	put_label_value(f, dev);
 	fprintf(f, "\",phc=\"");
 	put_label_value(f, info->phc_name);
 	fprintf(f, "\",ifname=\"");
 	put_label_value(f, info->ifname);
-	fprintf(f, "\",phc_index=\"%d\",timescale=\"%s\"} 1\n",
+	fprintf(f, "\",phc_index=\"%d\",timescale=\"%s\",read_method=\"%s\"} 1\n",
 		info->phc_index,
-		ionclock_timescale_name(info->phc_timescale));
+		ionclock_timescale_name(info->phc_timescale),
+		ionclock_read_method_name(info->read_method));
 
 	family(f, "ionclock_state", "gauge",
 	       "1 for the device's current state, 0 for the others.");

@@ -61,6 +61,8 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	printf("phc_index %d\n", info.phc_index);
 	print_str("phc_name", info.phc_name);
 	print_str("ifname", info.ifname);
+	print_str("read_method", ionclock_read_method_name(info.read_method));
+	printf("read_half_width_ns %u\n", info.read_half_width_ns);
 	print_str("phc_timescale", ionclock_timescale_name(info.phc_timescale));
 	print_str("state", ionclock_state_name(pg.state));
 	print_str("counter", ionclock_counter_name(pg.counter_id));

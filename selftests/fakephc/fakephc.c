@@ -26,6 +26,13 @@
  *   fail_all	every gettimex64 fails with -EIO
  *   present	0 unregisters the clock (as a NIC that is removed), 1
  *		registers it again under the same clock name
+ *   method	at load only: how the clock can be read.  "gettimex64" (the
+ *		default): gettimex64 with system stamps around the latch;
+ *		"gettime64": gettime64 only, no stamps (a driver without
+ *		gettimex64); "crosststamp": also getcrosststamp, the PHC and
+ *		CLOCK_MONOTONIC_RAW latched at one instant as PCIe PTM
+ *		gives; "crosststamp_refused": getcrosststamp is there but
+ *		says -EOPNOTSUPP, as e1000e's does on a CPU without ART
  *   clocks	at load only: how many clocks to register, 1 .. 4.  Each
  *		belongs to a platform device of its own (fakephc.0, .1, ...)
  *		and all have the clock name "fakephc", as the clocks of two
@@ -33,7 +40,7 @@
  *		present removes and brings back clock 0 only.
  *   now_ns	read-only: the clock's time now, through none of the faults
  *		and not counted as a read: the truth a test compares with
- *   reads	read-only: gettimex64 calls so far
+ *   reads	read-only: reads (of any method) so far
  *   fails	read-only: those of them failed on purpose
  *
  * The pre/post system stamps are taken around the whole delayed read, so
@@ -53,6 +60,7 @@
 #include <linux/ptp_clock_kernel.h>
 #include <linux/random.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 
 #define FAKEPHC_MAX_PPB		100000000L	/* 10%: rate_ppb and adjfine */
@@ -73,6 +81,7 @@ static struct ptp_clock *fakephc_clocks[FAKEPHC_MAX_CLOCKS];
 static bool fakephc_live;	/* module init done, exit not begun */
 static bool present = true;
 static unsigned int clocks = 1;
+static char *method = "gettimex64";
 
 static unsigned int latency_us;
 static unsigned int jitter_us;
@@ -134,22 +143,31 @@ static int fakephc_settime64(struct ptp_clock_info *info,
 	return 0;
 }
 
-static int fakephc_gettimex64(struct ptp_clock_info *info,
-			      struct timespec64 *ts,
-			      struct ptp_system_timestamp *sts)
+/* Count a read; true if it is one to fail on purpose. */
+static bool fakephc_read_fails(void)
 {
 	unsigned int every = READ_ONCE(fail_every);
-	unsigned int latency = READ_ONCE(latency_us);
-	unsigned int jitter = READ_ONCE(jitter_us);
-	unsigned int extra = 0, before;
 	u32 n = (u32)atomic_inc_return(&fail_count);
-	s64 ns;
 
 	atomic_inc(&reads);
 	if (READ_ONCE(fail_all) || (every && n % every == 0)) {
 		atomic_inc(&fails);
-		return -EIO;
+		return true;
 	}
+	return false;
+}
+
+static int fakephc_gettimex64(struct ptp_clock_info *info,
+			      struct timespec64 *ts,
+			      struct ptp_system_timestamp *sts)
+{
+	unsigned int latency = READ_ONCE(latency_us);
+	unsigned int jitter = READ_ONCE(jitter_us);
+	unsigned int extra = 0, before;
+	s64 ns;
+
+	if (fakephc_read_fails())
+		return -EIO;
 	if (jitter)
 		extra = get_random_u32_inclusive(0, jitter);
 	before = latency / 2 + (extra ? get_random_u32_inclusive(0, extra) : 0);
@@ -166,6 +184,61 @@ static int fakephc_gettimex64(struct ptp_clock_info *info,
 
 	*ts = ns_to_timespec64(ns);
 	return 0;
+}
+
+/* The same read, delays and faults included, with no stamps. */
+static int fakephc_gettime64(struct ptp_clock_info *info,
+			     struct timespec64 *ts)
+{
+	return fakephc_gettimex64(info, ts, NULL);
+}
+
+/*
+ * The clock and CLOCK_MONOTONIC_RAW latched at one instant, as PTM gives
+ * them: the clock's time is computed from that very raw reading, so the
+ * pair is exact.  The system time is that of the clock id asked for,
+ * taken right after, where the kernel asks for one (else CLOCK_REALTIME).
+ * Faults apply; delays do not move the latch, so they are left out.
+ */
+static int fakephc_getcrosststamp(struct ptp_clock_info *info,
+				  struct system_device_crosststamp *xt)
+{
+	u64 raw;
+	s64 ns;
+
+	if (fakephc_read_fails())
+		return -EIO;
+	spin_lock(&fakephc_lock);
+	raw = ktime_get_raw_ns();
+	ns = fakephc_at_locked(raw);
+	spin_unlock(&fakephc_lock);
+	xt->device = ns_to_ktime(ns);
+	xt->sys_monoraw = ns_to_ktime(raw);
+#ifdef FAKEPHC_HAVE_SYS_SYSTIME
+	switch (xt->clock_id) {
+	case CLOCK_REALTIME:
+		xt->sys_systime = ktime_get_real();
+		break;
+	case CLOCK_MONOTONIC_RAW:
+		xt->sys_systime = xt->sys_monoraw;
+		break;
+	case CLOCK_MONOTONIC:
+		xt->sys_systime = ktime_get();
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+#else
+	xt->sys_realtime = ktime_get_real();
+#endif
+	return 0;
+}
+
+static int fakephc_crosststamp_refused(struct ptp_clock_info *info,
+				       struct system_device_crosststamp *xt)
+{
+	atomic_inc(&reads);
+	return -EOPNOTSUPP;
 }
 
 static int fakephc_enable(struct ptp_clock_info *info,
@@ -341,6 +414,29 @@ MODULE_PARM_DESC(reads, "Clock reads (gettimex64 calls) so far");
 module_param_cb(fails, &counter_ops, &fails, 0444);
 MODULE_PARM_DESC(fails, "Clock reads failed on purpose so far");
 
+module_param(method, charp, 0444);
+MODULE_PARM_DESC(method, "At load: gettimex64 (default), gettime64 (no gettimex64), crosststamp or crosststamp_refused");
+
+/* The driver's read callbacks for method=, into @info. */
+static int fakephc_set_method(struct ptp_clock_info *info)
+{
+	if (!strcmp(method, "gettimex64"))
+		return 0;
+	if (!strcmp(method, "gettime64")) {
+		info->gettimex64 = NULL;
+		info->gettime64 = fakephc_gettime64;
+	} else if (!strcmp(method, "crosststamp")) {
+		info->getcrosststamp = fakephc_getcrosststamp;
+	} else if (!strcmp(method, "crosststamp_refused")) {
+		info->getcrosststamp = fakephc_crosststamp_refused;
+	} else {
+		pr_err("method=%s: expected gettimex64, gettime64, crosststamp or crosststamp_refused\n",
+		       method);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 module_param(clocks, uint, 0444);
 MODULE_PARM_DESC(clocks, "Clocks to register, 1 .. 4, each under its own platform device, all named fakephc");
 
@@ -363,6 +459,9 @@ static int __init fakephc_init(void)
 
 	if (!clocks || clocks > FAKEPHC_MAX_CLOCKS)
 		return -EINVAL;
+	err = fakephc_set_method(&fakephc_info);
+	if (err)
+		return err;
 	spin_lock(&fakephc_lock);
 	base_raw_ns = ktime_get_raw_ns();
 	base_phc_ns = ktime_get_clocktai_ns() + step_ns;

@@ -54,4 +54,22 @@ static inline const char *ionclock_utc_source_name(__u32 source)
 	return source < IONCLOCK_UTC_SOURCES ? names[source] : "unknown";
 }
 
+/*
+ * "none", "gettime64", "gettimex64", "gettimex64_raw", "crosststamp", else
+ * "unknown": struct ionclock_info's read_method.
+ */
+static inline const char *ionclock_read_method_name(__u32 method)
+{
+	static const char *const names[] = {
+		[IONCLOCK_READ_NONE] = "none",
+		[IONCLOCK_READ_GETTIME64] = "gettime64",
+		[IONCLOCK_READ_GETTIMEX64] = "gettimex64",
+		[IONCLOCK_READ_GETTIMEX64_RAW] = "gettimex64_raw",
+		[IONCLOCK_READ_CROSSTSTAMP] = "crosststamp",
+	};
+
+	return method < sizeof(names) / sizeof(names[0]) ? names[method] :
+	       "unknown";
+}
+
 #endif /* _UAPI_LINUX_IONCLOCK_NAMES_H */

@@ -210,6 +210,8 @@ check "unload" unload
 
 preload_stage
 
+read_method_stage
+
 fault_stage
 
 # ---- Destructive, last: the PHC disappears under a live reader.

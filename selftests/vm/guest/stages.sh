@@ -171,3 +171,30 @@ upstream_stage() {
 	[ ! -e /tmp/ptp4l.pid ] || kill "$(cat /tmp/ptp4l.pid)" 2>/dev/null
 	check "unload" unload
 }
+
+# ---- Each way of reading a PHC (read_method_test), on fakephc's method=:
+# the most precise one the driver offers is used, reported and bounded.
+# IONCLOCK_READ_*: gettime64 1, gettimex64 2 (stamps on CLOCK_REALTIME:
+# 6.1 lets no caller choose) or 3 (CLOCK_MONOTONIC_RAW), crosststamp 4; a
+# refused cross-timestamp falls back to gettimex64.
+read_method_stage() {
+	x64=3
+	case "$series" in 6.1 | debug) x64=2 ;; esac
+	for m in crosststamp:4 gettime64:1 gettimex64:$x64 \
+		 crosststamp_refused:$x64; do
+		name=${m%:*} want=${m#*:}
+		case "$want" in
+		1) word=gettime64 ;; 2) word=gettimex64 ;;
+		3) word=gettimex64_raw ;; *) word=crosststamp ;;
+		esac
+		check "load fakephc method=$name" \
+			insmod /modules/fakephc.ko method="$name"
+		fake_ptp=$(find_fake)
+		check "load on the fake PHC read with $name" load phc="$fake_ptp"
+		IONCLOCK_EXPECT_METHOD=$want suite "read_method_$name" read_method_test
+		check "status says read_method ${word}" \
+			sh -c "ionclockctl status | grep -qx 'read_method $word'"
+		check "unload" unload
+		check "unload fakephc" rmmod fakephc
+	done
+}
