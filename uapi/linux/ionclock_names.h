@@ -58,9 +58,10 @@ static inline const char *ionclock_utc_source_name(__u32 source)
  * "none", "gettime64", "gettimex64", "gettimex64_raw", "crosststamp", else
  * "unknown": struct ionclock_info's read_method.
  */
+#define IONCLOCK_READ_METHODS	(IONCLOCK_READ_CROSSTSTAMP + 1)
 static inline const char *ionclock_read_method_name(__u32 method)
 {
-	static const char *const names[] = {
+	static const char *const names[IONCLOCK_READ_METHODS] = {
 		[IONCLOCK_READ_NONE] = "none",
 		[IONCLOCK_READ_GETTIME64] = "gettime64",
 		[IONCLOCK_READ_GETTIMEX64] = "gettimex64",
@@ -68,8 +69,7 @@ static inline const char *ionclock_read_method_name(__u32 method)
 		[IONCLOCK_READ_CROSSTSTAMP] = "crosststamp",
 	};
 
-	return method < sizeof(names) / sizeof(names[0]) ? names[method] :
-	       "unknown";
+	return method < IONCLOCK_READ_METHODS ? names[method] : "unknown";
 }
 
 #endif /* _UAPI_LINUX_IONCLOCK_NAMES_H */
