@@ -1,29 +1,149 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/ionclockN: read() for one reading, an ioctl for what the device is
- * attached to, and mmap() of the read-only page.
+ * /dev/ionclockN: read() for one reading, ioctls for what the device is
+ * attached to and what changed, poll() for when it did, and mmap() of the
+ * read-only page.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
 #include "ionclock_kmod.h"
 
+/*
+ * One open file: which of the device's changes it has taken
+ * (IONCLOCK_IOC_GET_EVENT), and what the page said then.  Under
+ * idev->lock.
+ */
+struct ionclock_file {
+	struct ionclock_dev *idev;
+	u64 seen;
+	u32 generation;
+	u32 state;
+	u32 disruptions;
+};
+
 static struct ionclock_dev *file_idev(struct file *f)
 {
-	struct miscdevice *misc = f->private_data;
+	struct ionclock_file *of = f->private_data;
 
-	return container_of(misc, struct ionclock_dev, misc);
+	return of->idev;
 }
 
 /*
  * Nobody opens a device before the module has finished loading (main.c):
  * a load that fails frees its devices, and must find no reader holding one.
+ * Each open file starts having seen everything so far: poll() reports
+ * only what changes after the open.
  */
 static int ionclock_open(struct inode *inode, struct file *f)
 {
-	return READ_ONCE(file_idev(f)->open_ok) ? 0 : -ENODEV;
+	struct miscdevice *misc = f->private_data;
+	struct ionclock_dev *idev = container_of(misc, struct ionclock_dev,
+						 misc);
+	struct ionclock_file *of;
+
+	if (!READ_ONCE(idev->open_ok))
+		return -ENODEV;
+	of = kzalloc(sizeof(*of), GFP_KERNEL);
+	if (!of)
+		return -ENOMEM;
+	of->idev = idev;
+	mutex_lock(&idev->lock);
+	of->seen = atomic64_read(&idev->event_seq);
+	of->generation = idev->event_gen;
+	of->state = idev->event_state;
+	of->disruptions = idev->event_disruptions;
+	mutex_unlock(&idev->lock);
+	f->private_data = of;
+	return 0;
+}
+
+static int ionclock_release(struct inode *inode, struct file *f)
+{
+	kfree(f->private_data);
+	return 0;
+}
+
+/*
+ * After each publication (page.c, under idev->lock): a new generation,
+ * state or disruption count is one more change, and wakes every poll().
+ */
+void ionclock_device_notify(struct ionclock_dev *idev)
+{
+	const struct ionclock_page *p = idev->vpage;
+
+	lockdep_assert_held(&idev->lock);
+	if (p->generation == idev->event_gen &&
+	    p->state == idev->event_state &&
+	    p->disruptions == idev->event_disruptions)
+		return;
+	idev->event_gen = p->generation;
+	idev->event_state = p->state;
+	idev->event_disruptions = p->disruptions;
+	atomic64_inc(&idev->event_seq);
+	wake_up_interruptible_poll(&idev->event_wq, EPOLLPRI);
+}
+
+/* read() never blocks; EPOLLPRI while this file has a change to take. */
+static __poll_t ionclock_poll(struct file *f, poll_table *wait)
+{
+	struct ionclock_file *of = f->private_data;
+	struct ionclock_dev *idev = of->idev;
+	__poll_t mask = EPOLLIN | EPOLLRDNORM;
+
+	poll_wait(f, &idev->event_wq, wait);
+	if ((u64)atomic64_read(&idev->event_seq) != READ_ONCE(of->seen))
+		mask |= EPOLLPRI;
+	return mask;
+}
+
+static long ionclock_get_event(struct ionclock_file *of, void __user *arg)
+{
+	struct ionclock_dev *idev = of->idev;
+	struct ionclock_event ev;
+	unsigned int i;
+	u32 flags;
+	u64 seq;
+
+	if (copy_from_user(&ev, arg, sizeof(ev)))
+		return -EFAULT;
+	if ((ev.flags & ~IONCLOCK_EVENT_PEEK) || ev.pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(ev.reserved); i++)
+		if (ev.reserved[i])
+			return -EINVAL;
+	flags = ev.flags;
+	memset(&ev, 0, sizeof(ev));
+
+	mutex_lock(&idev->lock);
+	seq = atomic64_read(&idev->event_seq);
+	ev.events = seq - of->seen;
+	ev.events_total = seq;
+	ev.generation = idev->event_gen;
+	ev.state = idev->event_state;
+	ev.disruptions = idev->event_disruptions;
+	ev.old_generation = of->generation;
+	ev.old_state = of->state;
+	ev.page_flags = READ_ONCE(idev->vpage->flags);
+	ev.disruption_cause = READ_ONCE(idev->vpage->disruption_cause);
+	if (ev.generation != of->generation)
+		ev.changed |= IONCLOCK_EVENT_GENERATION;
+	if (ev.state != of->state)
+		ev.changed |= IONCLOCK_EVENT_STATE;
+	if (ev.disruptions != of->disruptions)
+		ev.changed |= IONCLOCK_EVENT_DISRUPTION;
+	if (!(flags & IONCLOCK_EVENT_PEEK)) {
+		WRITE_ONCE(of->seen, seq);
+		of->generation = ev.generation;
+		of->state = ev.state;
+		of->disruptions = ev.disruptions;
+	}
+	mutex_unlock(&idev->lock);
+	return copy_to_user(arg, &ev, sizeof(ev)) ? -EFAULT : 0;
 }
 
 /*
@@ -104,6 +224,8 @@ static long ionclock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ionclock_ioctl_set_upstream(idev, (void __user *)arg);
 	case IONCLOCK_IOC_GET_UPSTREAM:
 		return ionclock_ioctl_get_upstream(idev, (void __user *)arg);
+	case IONCLOCK_IOC_GET_EVENT:
+		return ionclock_get_event(f->private_data, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -132,7 +254,9 @@ static int ionclock_mmap(struct file *f, struct vm_area_struct *vma)
 static const struct file_operations ionclock_fops = {
 	.owner = THIS_MODULE,
 	.open = ionclock_open,
+	.release = ionclock_release,
 	.read = ionclock_read,
+	.poll = ionclock_poll,
 	.unlocked_ioctl = ionclock_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = ionclock_mmap,
@@ -143,6 +267,7 @@ int ionclock_device_register(struct ionclock_dev *idev)
 {
 	snprintf(idev->devname, sizeof(idev->devname), "ionclock%d",
 		 idev->id);
+	init_waitqueue_head(&idev->event_wq);
 	idev->misc.minor = MISC_DYNAMIC_MINOR;
 	idev->misc.name = idev->devname;
 	idev->misc.fops = &ionclock_fops;

@@ -478,8 +478,11 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		e->n--;
 	}
 	e->win[e->n++] = *s;
-	/* Before anything is trusted, the first reads are all there is. */
-	if (e->state == IONCLOCK_STATE_STARTING)
+	/*
+	 * Before anything is trusted, or since a disruption, the first
+	 * reads are all there is.
+	 */
+	if (e->state == IONCLOCK_STATE_STARTING || e->disrupted)
 		e->last_good_counter = s->counter;
 	e->bracket_ns = ionclock_counter_to_ns(e, s->half_width);
 	if (e->n < 2) {
@@ -501,9 +504,11 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 		/*
 		 * Nothing trusted yet: the publisher runs on the nominal
 		 * rate, which is as far from the PHC's as these first reads
-		 * say, give or take their own uncertainty.
+		 * say, give or take their own uncertainty.  Since a
+		 * disruption it runs on the old trusted rate, and that is as
+		 * far off as they say.
 		 */
-		if (!e->have_freq) {
+		if (!e->have_freq || e->disrupted) {
 			e->rate_unc_frac40 =
 				add_sat(f.unc_frac40,
 					abs_s64(f.freq_frac40 - e->freq_frac40));
@@ -543,6 +548,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 	e->rate_measured = true;
 	e->residual_ns = f.residual_ns;
 	e->last_good_counter = s->counter;
+	e->disrupted = false;
 	remember_rate(e);
 }
 
@@ -565,6 +571,29 @@ void ionclock_engine_counter_synced(struct ionclock_engine *e, bool synced)
 		return;
 	e->counter_unsynced = !synced;
 	e->generation++;
+}
+
+/*
+ * Every sample held says nothing of the counter values to come: the
+ * machine suspended, the VM stopped or moved, the counter jumped, or the
+ * PHC was replaced (disruption.c judges).  Start the window again from
+ * the next sample and take the rate as unmeasured: until the next sample
+ * the bound grows as if the rate could be anything plausible, from the
+ * last sample; from it on, as far as the new samples put it from the
+ * trusted rate, until IONCLOCK_MIN_FIT of them re-fit it.  The published
+ * time goes on from where it stands and closes its offset to the PHC as
+ * after a step (forward at once if step_forward, backward by slewing).
+ */
+void ionclock_engine_disrupted(struct ionclock_engine *e, u32 cause)
+{
+	e->generation++;
+	e->disruptions++;
+	e->disruption_cause = cause;
+	e->disrupted = true;
+	e->n = 0;
+	e->rate_measured = false;
+	e->just_stepped = true;
+	e->rejected_in_row = 0;
 }
 
 /*

@@ -176,6 +176,14 @@ struct ionclock_engine {
 	bool bound_degraded;
 	/* The kernel no longer vouches for the counter across CPUs. */
 	bool counter_unsynced;
+	/*
+	 * A disruption (disruption.c) left the window empty and the rate
+	 * unmeasured; cleared once IONCLOCK_MIN_FIT samples have re-fitted
+	 * it.  How many there were, and the cause of the last.
+	 */
+	bool disrupted;
+	u32 disruptions;
+	u32 disruption_cause;
 
 	u64 samples_taken;
 	u64 samples_rejected;
@@ -205,6 +213,7 @@ void ionclock_engine_add_sample(struct ionclock_engine *e,
 				const struct ionclock_sample *s);
 void ionclock_engine_lost(struct ionclock_engine *e);
 void ionclock_engine_counter_synced(struct ionclock_engine *e, bool synced);
+void ionclock_engine_disrupted(struct ionclock_engine *e, u32 cause);
 void ionclock_engine_publish(struct ionclock_engine *e, u64 now,
 			     struct ionclock_bound *bound);
 s64 ionclock_engine_freq_ppb(const struct ionclock_engine *e);

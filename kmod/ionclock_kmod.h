@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/ionclock.h>
 
@@ -57,6 +58,24 @@ struct ionclock_phc {
 };
 
 /**
+ * struct ionclock_disruption_look - the clocks at the sampler's last look
+ * @valid: a look was taken
+ * @counter: the counter
+ * @raw_ns: CLOCK_MONOTONIC_RAW
+ * @mono_ns: CLOCK_MONOTONIC
+ * @boot_ns: CLOCK_BOOTTIME
+ * @poll_ns: the poll period then
+ */
+struct ionclock_disruption_look {
+	bool valid;
+	u64 counter;
+	u64 raw_ns;
+	u64 mono_ns;
+	u64 boot_ns;
+	u64 poll_ns;
+};
+
+/**
  * struct ionclock_dev - one /dev/ionclockN
  * @id: N
  * @misc: the character device
@@ -86,6 +105,12 @@ struct ionclock_phc {
  * @id_machine: IONCLOCK_ID_MACHINE_SET | the machine id, or 0 while it is
  *	unset (so that a zeroed device starts unset); written under @lock
  * @id_next: the next free ID slot (ids.c)
+ * @last_look: the clocks at the last disruption check (under @lock)
+ * @event_wq: poll() waits here for a change of generation or state
+ * @event_seq: changes published so far (device.c)
+ * @event_gen: the generation when the last change was counted (under @lock)
+ * @event_state: the state then
+ * @event_disruptions: the disruption count then
  */
 struct ionclock_dev {
 	int id;
@@ -112,6 +137,12 @@ struct ionclock_dev {
 	unsigned int failed_in_row;
 	u32 id_machine;
 	atomic64_t id_next;
+	struct ionclock_disruption_look last_look;
+	wait_queue_head_t event_wq;
+	atomic64_t event_seq;
+	u32 event_gen;
+	u32 event_state;
+	u32 event_disruptions;
 };
 
 #define IONCLOCK_ID_MACHINE_SET		BIT(16)
@@ -198,5 +229,10 @@ extern const struct attribute_group *ionclock_groups[];
 /* device.c */
 int ionclock_device_register(struct ionclock_dev *idev);
 void ionclock_device_unregister(struct ionclock_dev *idev);
+void ionclock_device_notify(struct ionclock_dev *idev);
+
+/* disruption.c */
+void ionclock_disruption_check(struct ionclock_dev *idev);
+void ionclock_disruption_note(struct ionclock_dev *idev, u32 cause);
 
 #endif /* IONCLOCK_KMOD_H */

@@ -32,6 +32,7 @@ static_assert(offsetof(struct ionclock_page, counter_base) == 32);
 static_assert(offsetof(struct ionclock_page, upstream_measured_tai_ns) == 192);
 static_assert(sizeof(struct ionclock_page) == 304);
 static_assert(sizeof(struct ionclock_upstream) == 120);
+static_assert(sizeof(struct ionclock_event) == 88);
 
 int ionclock_page_alloc(struct ionclock_dev *idev)
 {
@@ -112,6 +113,7 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	ionclock_page_fill_upstream(p, &idev->upstream, e->map.time_base_ns);
 	ionclock_seq_write_end(p);
 	preempt_enable();
+	ionclock_device_notify(idev);
 }
 
 /* A consistent copy of the page, for sysfs. */

@@ -29,6 +29,8 @@ void ionclock_page_fill(struct ionclock_page *p,
 		flags |= IONCLOCK_FLAG_BOUND_DEGRADED;
 	if (e->counter_unsynced)
 		flags |= IONCLOCK_FLAG_COUNTER_UNSYNCED;
+	if (e->disrupted)
+		flags |= IONCLOCK_FLAG_DISRUPTED;
 	p->flags = flags;
 	p->state = e->state;
 	p->generation = e->generation;
@@ -48,4 +50,6 @@ void ionclock_page_fill(struct ionclock_page *p,
 	p->samples_taken = e->samples_taken;
 	p->samples_rejected = e->samples_rejected;
 	p->steps_detected = e->steps_detected;
+	p->disruptions = e->disruptions;
+	p->disruption_cause = e->disruption_cause;
 }

@@ -87,10 +87,14 @@ static void ionclock_sample_work(struct work_struct *work)
 	}
 	if (idev->phc.gone && time_after(jiffies, idev->last_reattach + HZ)) {
 		idev->last_reattach = jiffies;
-		if (!ionclock_phc_reattach(&idev->phc))
+		if (!ionclock_phc_reattach(&idev->phc)) {
 			pr_info("%s: %s is back as ptp%d\n", idev->devname,
 				idev->phc.name, idev->phc.index);
+			ionclock_disruption_note(idev,
+						 IONCLOCK_DISRUPTION_PHC_CHANGED);
+		}
 	}
+	ionclock_disruption_check(idev);
 	idev->kernel_tai_offset_s = kernel_tai_offset_s();
 	err = idev->phc.gone ? -ENODEV :
 	      ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);

@@ -41,6 +41,7 @@ IONCLOCK_PAGE_ATTR(samples_rejected, "%llu",
 		   (unsigned long long)p.samples_rejected);
 IONCLOCK_PAGE_ATTR(steps_detected, "%llu",
 		   (unsigned long long)p.steps_detected);
+IONCLOCK_PAGE_ATTR(disruptions, "%u", p.disruptions);
 IONCLOCK_PAGE_ATTR(tai_utc_offset_s, "%d", p.tai_utc_offset_s);
 IONCLOCK_PAGE_ATTR(leap_expiry_tai_s, "%llu",
 		   (unsigned long long)p.leap_expiry_tai_s);
@@ -88,6 +89,7 @@ static struct attribute *ionclock_attrs[] = {
 	&dev_attr_samples_taken.attr,
 	&dev_attr_samples_rejected.attr,
 	&dev_attr_steps_detected.attr,
+	&dev_attr_disruptions.attr,
 	&dev_attr_tai_utc_offset_s.attr,
 	&dev_attr_leap_expiry_tai_s.attr,
 	&dev_attr_holdover_s.attr,

@@ -125,6 +125,7 @@ SIM_KUNIT(slower_reads)
 SIM_KUNIT(startup_bound)
 SIM_KUNIT(jump_bound)
 SIM_KUNIT(counter_reset)
+SIM_KUNIT(disruption)
 SIM_KUNIT(bound)
 SIM_KUNIT(continuity)
 SIM_KUNIT(sweep)
@@ -597,6 +598,7 @@ static struct kunit_case ionclock_engine_cases[] = {
 	KUNIT_CASE_PARAM(ionclock_jump_bound_test, jump_bound_gen_params),
 	KUNIT_CASE_PARAM(ionclock_counter_reset_test,
 			 counter_reset_gen_params),
+	KUNIT_CASE_PARAM(ionclock_disruption_test, disruption_gen_params),
 	{}
 };
 

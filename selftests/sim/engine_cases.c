@@ -722,6 +722,87 @@ static void run_counter_reset(const struct sim_env *env, const void *param)
 
 
 /*
+ * ---- a disruption (kmod/disruption.c: a stopped or moved VM, a suspend):
+ * the PHC comes back stepped and off the old rate after a gap with no
+ * sample.  From the first sample after it the bound must hold at every
+ * read, the time must never go back, the flag must stay until the rate is
+ * re-fitted, and the engine must track again.
+ */
+struct disruption_case {
+	const char *name;
+	const struct sim_counter *ctr;
+	s64 gap_ns;
+	s64 step_ns;
+	s64 dfreq_ppb;
+};
+
+static const struct disruption_case disruption_cases[] = {
+	{ "SIGSTOP 10 s, nothing moved, tsc", &sim_tsc_3ghz,
+	  10 * SIM_NSEC_PER_SEC, 0, 0 },
+	{ "migrated: PHC +3 s, rate +300 ppm, tsc", &sim_tsc_3ghz,
+	  2 * SIM_NSEC_PER_SEC, 3 * SIM_NSEC_PER_SEC, 300000 },
+	{ "restored: PHC -2 s, rate -900 ppm, monotonic_raw", &sim_mono_raw,
+	  30 * SIM_NSEC_PER_SEC, -2 * SIM_NSEC_PER_SEC, -900000 },
+	{ "resumed: PHC +40 ms, rate +50 ppm, tsc 2.4GHz", &sim_tsc_2_4ghz,
+	  60 * SIM_NSEC_PER_SEC, 40 * SIM_NSEC_PER_MS, 50000 },
+};
+
+static void run_disruption(const struct sim_env *env, const void *param)
+{
+	const struct disruption_case *tc = param;
+	u32 gen, disrupted_samples = 0;
+	struct sim *s;
+	u64 before;
+	int i;
+
+	s = sim_new(env, tc->ctr, &sim_module_defaults, 42000, env->seed);
+	if (!s)
+		return;
+	s->check_bound = true;
+	sim_run(s, 20 * SIM_NSEC_PER_SEC);
+	gen = s->e.generation;
+	before = sim_published(s, s->now);
+	/* Nothing ran during the gap; the PHC is another one after it. */
+	s->now += sim_ticks_from_ns(s, tc->gap_ns);
+	sim_set_phc(s, tc->step_ns, s->freq_ppb + tc->dfreq_ppb);
+	ionclock_engine_disrupted(&s->e, IONCLOCK_DISRUPTION_STALL);
+	SIM_EXPECT(env, s->e.disrupted && s->e.generation != gen,
+		   "%s: not marked disrupted", tc->name);
+	SIM_EXPECT(env, sim_published(s, s->now) >= before,
+		   "%s: time went back at the disruption", tc->name);
+	sim_disturbed(s);
+	sim_sample(s, s->hw_ns);
+	sim_publish(s, s->now + sim_ticks_from_ns(s, s->hw_ns + 300));
+	/* From here on nothing may escape the bound. */
+	s->bound_from_start = true;
+	for (i = 0; i < 200; i++) {
+		sim_poll(s, SIM_POLL_NS, true);
+		if (s->e.disrupted)
+			disrupted_samples++;
+	}
+	SIM_EXPECT(env, s->bound_checks > 0 && s->worst_excess_ns <= 0,
+		   "%s: truth %lld ns outside the bound", tc->name,
+		   (long long)s->worst_excess_ns);
+	SIM_EXPECT(env, !s->e.disrupted, "%s: still disrupted after 20 s",
+		   tc->name);
+	SIM_EXPECT(env, disrupted_samples >= IONCLOCK_MIN_FIT - 2 &&
+		   disrupted_samples < 2 * IONCLOCK_MIN_FIT,
+		   "%s: disrupted for %u samples", tc->name, disrupted_samples);
+	SIM_EXPECT(env, s->e.disruptions == 1 &&
+		   s->e.disruption_cause == IONCLOCK_DISRUPTION_STALL,
+		   "%s: %u disruptions, cause %u", tc->name, s->e.disruptions,
+		   s->e.disruption_cause);
+	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "%s: state %d",
+		   tc->name, s->e.state);
+	SIM_EXPECT(env, sim_abs(sim_error(s, s->now)) < 50 * SIM_NSEC_PER_US ||
+		   tc->step_ns < 0,
+		   "%s: error %lld ns 20 s after", tc->name,
+		   (long long)sim_error(s, s->now));
+	sim_expect_clean(s);
+	sim_free(s);
+}
+
+/*
  * Continuity at every publication: a locked engine meets a PHC offset
  * (under or over the step threshold, either sign; forward steps are
  * slewed here too) and closes it.  Every new mapping starts exactly where
@@ -1276,6 +1357,8 @@ SIM_TEST(jump_bound, "engine: the bound covers a PHC frequency jump",
 	 run_jump, jump_cases);
 SIM_TEST(counter_reset, "engine: a counter that goes back restarts the engine, time forward",
 	 run_counter_reset, counter_reset_cases);
+SIM_TEST(disruption, "engine: after a disruption the bound holds from the next sample, time forward",
+	 run_disruption, disruption_cases);
 SIM_TEST(bound, "engine: the bound holds at every read, through loss and jumps",
 	 run_bound, bound_cases);
 SIM_TEST(continuity, "engine: a locked engine closes an offset, continuous at every publish",
@@ -1300,6 +1383,7 @@ const struct sim_test *const sim_engine_tests[] = {
 	&sim_test_startup_bound,
 	&sim_test_jump_bound,
 	&sim_test_counter_reset,
+	&sim_test_disruption,
 	&sim_test_bound,
 	&sim_test_continuity,
 	&sim_test_sweep,

@@ -41,6 +41,7 @@ extern const struct sim_test sim_test_slower_reads;
 extern const struct sim_test sim_test_startup_bound;
 extern const struct sim_test sim_test_jump_bound;
 extern const struct sim_test sim_test_counter_reset;
+extern const struct sim_test sim_test_disruption;
 /* From KUnit. */
 extern const struct sim_test sim_test_bound;
 extern const struct sim_test sim_test_continuity;

@@ -22,6 +22,7 @@ static const struct unit_case *const suites[] = {
 	unit_order_cases,
 	unit_leap_cases,
 	unit_upstream_cases,
+	unit_disruption_cases,
 };
 
 static unsigned int n, passed, failed;

@@ -37,6 +37,28 @@
  * from the PHC's time if that is later.  Readers that read the counter
  * between the reset and the next update see the time stand still.
  *
+ * DISRUPTIONS
+ *
+ * Some events leave every sample the engine holds saying nothing about
+ * the counter values to come: the machine suspended (CLOCK_BOOTTIME ran
+ * on while CLOCK_MONOTONIC stood: S3, hibernation), the VM or the sampler
+ * stopped for far longer than the poll period can explain (a paused or
+ * SIGSTOPped VM, a live migration's downtime, a snapshot restore), the
+ * counter moved away from CLOCK_MONOTONIC_RAW by more than any plausible
+ * rate allows (a TSC offset changed under the guest), or the PHC was
+ * replaced (it vanished and came back, or another clock now answers at
+ * its index).  Each is a disruption: the generation changes, the fit's
+ * window restarts from the next sample, the rate the time runs on is
+ * taken to be off by up to max_freq_ppb (in the bound, from the first
+ * sample after it) until IONCLOCK_MIN_FIT samples have re-fitted it, and
+ * IONCLOCK_FLAG_DISRUPTED stays set until then.  The time goes on from
+ * where it stood (never backward) and closes its offset to the PHC as
+ * after a step.  @disruptions counts them, @disruption_cause says what
+ * the last one was.  Between the event itself and the first sample after
+ * it (up to a poll period) nothing can know of it: a reader that must
+ * not trust the page across such a moment waits for the generation to
+ * change (poll(), IONCLOCK_IOC_GET_EVENT).
+ *
  * FINDING AND MAPPING THE PAGE
  *
  * Open /dev/ionclockN read-only and mmap() exactly one page (4096 bytes) at
@@ -179,6 +201,12 @@ struct ionclock_page {
 #define IONCLOCK_FLAG_UPSTREAM_UNTRACEABLE (1u << 10) /* GM accuracy unknown */
 #define IONCLOCK_FLAG_LEAPS_EXPIRED	(1u << 11) /* leaps known to expiry only */
 #define IONCLOCK_FLAG_UTC_DISAGREE	(1u << 12) /* UTC sources disagree */
+/*
+ * A disruption was seen (see DISRUPTIONS below): the window restarted and
+ * the bound assumes nothing of the rate until the PHC has been sampled
+ * again and the rate re-fitted; the flag goes when it has.
+ */
+#define IONCLOCK_FLAG_DISRUPTED		(1u << 13)
 	__u32 state;
 #define IONCLOCK_STATE_STARTING		0	/* no good sample yet */
 #define IONCLOCK_STATE_TRACKING		1	/* following the PHC */
@@ -233,7 +261,7 @@ struct ionclock_page {
 	__u64 next_leap_tai_s;		/* see above; 0 if none scheduled */
 	__u64 leap_expiry_tai_s;	/* the leap table is valid until here */
 	__u32 smear_window_s;		/* UTC smear length, centred, s */
-	__u32 pad3;
+	__u32 disruption_cause;		/* IONCLOCK_DISRUPTION_* of the last */
 
 	/* Observability: the estimator's view of the PHC. */
 	__s64 phc_freq_ppb;		/* PHC rate vs counter nominal, ppb */
@@ -316,10 +344,16 @@ struct ionclock_page {
 #define IONCLOCK_UTC_SOURCES			5
 	__u32 utc_sources;
 	__u32 utc_disagree;
-	__u32 pad5;
+	__u32 disruptions;		/* disruptions seen since load */
 };
 
 #define IONCLOCK_PAGE_SIZE		4096
+
+/* What a disruption was (the page's @disruption_cause, a bit mask). */
+#define IONCLOCK_DISRUPTION_SUSPEND	(1u << 0) /* BOOTTIME ran on, MONOTONIC stood */
+#define IONCLOCK_DISRUPTION_STALL	(1u << 1) /* no sample for far longer than the poll */
+#define IONCLOCK_DISRUPTION_COUNTER_JUMP (1u << 2) /* the counter left MONOTONIC_RAW */
+#define IONCLOCK_DISRUPTION_PHC_CHANGED	(1u << 3) /* the PHC was replaced */
 
 /*
  * ioctl magic; see Documentation/userspace-api/ioctl/ioctl-number.rst, where
@@ -658,5 +692,60 @@ ionclock_upstream_error_ns(const struct ionclock_upstream *u)
 #define IONCLOCK_IOC_SET_UPSTREAM _IOW(IONCLOCK_IOC_MAGIC, 6, struct ionclock_upstream)
 #define IONCLOCK_IOC_GET_UPSTREAM _IOR(IONCLOCK_IOC_MAGIC, 7, struct ionclock_upstream)
 #define IONCLOCK_IOC_NEXT_ID	_IOWR(IONCLOCK_IOC_MAGIC, 8, struct ionclock_id_request)
+
+/*
+ * NOTIFICATION
+ *
+ * poll() (select, epoll) on an open /dev/ionclockN reports EPOLLPRI once
+ * the page's generation, state or disruption count has changed since that
+ * open file last took its event with IONCLOCK_IOC_GET_EVENT (or since it
+ * was opened), and until it does: each open file sees each change once,
+ * as with vmclock's notification.  EPOLLIN is always set (read() never
+ * blocks); wait for EPOLLPRI alone.
+ */
+
+/**
+ * struct ionclock_event - what changed since this file last asked
+ * @flags: on input 0, or IONCLOCK_EVENT_PEEK to look without taking the
+ *	event (poll() stays ready); no other bit
+ * @changed: on output, IONCLOCK_EVENT_* for each of generation, state and
+ *	disruption count that differs from what this file last took
+ * @events: on output, how many changes the device published since then
+ *	(several may fold into one wake-up)
+ * @events_total: on output, changes published since the module loaded
+ * @generation: the page's generation now
+ * @old_generation: the generation this file last took
+ * @state: IONCLOCK_STATE_* now
+ * @old_state: the state this file last took
+ * @page_flags: the page's IONCLOCK_FLAG_* now
+ * @disruptions: the page's disruption count now
+ * @disruption_cause: IONCLOCK_DISRUPTION_* of the last disruption
+ * @pad: must be 0
+ * @reserved: must be 0
+ *
+ * Needs no privilege; -EINVAL for other flags or non-zero padding.  With
+ * @changed 0 nothing happened (a wake-up that another thread took).
+ */
+struct ionclock_event {
+	__u32 flags;
+#define IONCLOCK_EVENT_PEEK		(1u << 0)
+	__u32 changed;
+#define IONCLOCK_EVENT_GENERATION	(1u << 0)
+#define IONCLOCK_EVENT_STATE		(1u << 1)
+#define IONCLOCK_EVENT_DISRUPTION	(1u << 2)
+	__u64 events;
+	__u64 events_total;
+	__u32 generation;
+	__u32 old_generation;
+	__u32 state;
+	__u32 old_state;
+	__u32 page_flags;
+	__u32 disruptions;
+	__u32 disruption_cause;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+#define IONCLOCK_IOC_GET_EVENT	_IOWR(IONCLOCK_IOC_MAGIC, 9, struct ionclock_event)
 
 #endif /* _UAPI_LINUX_IONCLOCK_H */
