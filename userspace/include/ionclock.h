@@ -306,12 +306,42 @@ static inline unsigned int ionclock_id_machine(uint64_t id)
 int ionclock_info(struct ionclock *c, struct ionclock_info *info);
 
 /**
- * ionclock_fd() - the device's file descriptor, for poll()-free tools
+ * ionclock_fd() - the device's file descriptor
  * @c: handle from ionclock_open()
+ *
+ * For an event loop: it reports POLLPRI (EPOLLPRI) when the page's
+ * generation, state or disruption count has changed since this handle
+ * last took an event, until ionclock_event() (or IONCLOCK_IOC_GET_EVENT
+ * on it) takes it; POLLIN is always set.  See NOTIFICATION in
+ * <linux/ionclock.h>.
  *
  * Return: the descriptor; it stays owned by @c.
  */
 int ionclock_fd(struct ionclock *c);
+
+/**
+ * ionclock_event() - wait for the device to change, and say how
+ * @c: handle from ionclock_open()
+ * @ev: where the event is stored (struct ionclock_event in
+ *	<linux/ionclock.h>: what changed, generation and state before and
+ *	after, the disruption count and cause, how many changes)
+ * @timeout_ms: how long to wait, ms; 0 only looks, -1 waits for ever
+ *
+ * A change of the page's generation (a PHC step, loss or return, a
+ * disruption: a suspend, a stopped or migrated VM), of its state
+ * (IONCLOCK_STATE_*) or of its disruption count wakes every handle once,
+ * whichever process holds it, without reading the page.  Changes that
+ * come before the call are not lost: the first call after one returns at
+ * once.  Several changes between two calls are taken by one, with
+ * @ev->events saying how many.  A reader that caches anything derived from
+ * the page (an offset, a rate) should drop it when this returns 1.
+ *
+ * Return: 1 and *@ev filled in; 0 if nothing changed within @timeout_ms
+ * (*@ev untouched); -EINTR if a signal came; or the negative errno of
+ * poll() or the ioctl.
+ */
+int ionclock_event(struct ionclock *c, struct ionclock_event *ev,
+		   int timeout_ms);
 
 /**
  * ionclock_page() - the mapped page, for tools and tests
