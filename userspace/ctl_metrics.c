@@ -75,6 +75,22 @@ static void counter(FILE *f, const char *dev, const char *name,
 	sample(f, dev, name, NULL, "%" PRIu64, v);
 }
 
+void disruption_causes(uint32_t cause, char *buf, size_t size)
+{
+	static const char *const names[] = {
+		"suspend", "stall", "counter_jump", "phc_changed",
+	};
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if ((cause & (1u << i)) && len < size)
+			len += snprintf(buf + len, size - len, "%s%s",
+					len ? "," : "", names[i]);
+	if (!buf[0])
+		snprintf(buf, size, "-");
+}
+
 static double seconds(int64_t ns)
 {
 	return (double)ns / 1e9;
@@ -188,6 +204,13 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	family(f, "ionclock_generation", "gauge",
 	       "Changes on every discontinuity of the PHC followed.");
 	sample(f, dev, "ionclock_generation", NULL, "%u", pg->generation);
+	counter(f, dev, "ionclock_disruptions_total",
+		"Disruptions seen: a suspend, a stopped or moved VM, a counter jump, a replaced PHC.",
+		pg->disruptions);
+	family(f, "ionclock_disrupted", "gauge",
+	       "1 from a disruption until the PHC's rate is re-fitted.");
+	sample(f, dev, "ionclock_disrupted", NULL, "%d",
+	       !!(pg->flags & IONCLOCK_FLAG_DISRUPTED));
 
 	holdover = holdover_seconds(dev);
 	if (holdover >= 0) {

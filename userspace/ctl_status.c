@@ -50,7 +50,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	int64_t t, earliest, latest, off, half;
 	struct ionclock_info info;
 	struct ionclock_page pg;
-	char phc[32];
+	char phc[32], cause[64];
 	int err;
 
 	(void)argc;
@@ -68,6 +68,9 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	print_str("counter", ionclock_counter_name(pg.counter_id));
 	printf("generation %u\n", pg.generation);
 	printf("flags 0x%x\n", pg.flags);
+	disruption_causes(pg.disruption_cause, cause, sizeof(cause));
+	printf("disruptions %u\ndisruption_cause %s\n", pg.disruptions, cause);
+	print_str("disrupted", pg.flags & IONCLOCK_FLAG_DISRUPTED ? "yes" : "no");
 	if (pg.flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
 		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
 	else

@@ -69,6 +69,8 @@ int check_count(const char *name, int argc, char **argv);
 unsigned long count_arg(int argc, char **argv);
 /* A consistent copy of the page: 0, or 1 after saying why not. */
 int page_snapshot(struct ctl *ctl, struct ionclock_page *pg);
+/* IONCLOCK_DISRUPTION_* as "suspend,stall,...", or "-" for none. */
+void disruption_causes(uint32_t cause, char *buf, size_t size);
 /* The device's info and a page copy: 0, or 1 after saying why not. */
 int device_snapshot(struct ctl *ctl, struct ionclock_info *info,
 		    struct ionclock_page *pg);
