@@ -214,6 +214,8 @@ read_method_stage
 
 fault_stage
 
+notify_stage
+
 # ---- Destructive, last: the PHC disappears under a live reader.
 check "load for removal" load phc="$igb"
 IONCLOCK_PCI=$igb_pci suite removal removal_test

@@ -198,3 +198,16 @@ read_method_stage() {
 		check "unload fakephc" rmmod fakephc
 	done
 }
+
+# Notification: poll() wakes on a forced holdover and on a replaced PHC
+# (fakephc's fail_all and present), and never while nothing changes.
+notify_stage() {
+	check "load fakephc for notify" insmod /modules/fakephc.ko
+	fake_ptp=$(find_fake)
+	check "load on the fake PHC for notify" load phc="$fake_ptp"
+	IONCLOCK_FAKE=/sys/module/fakephc/parameters suite notify notify_test
+	check "dmesg reports the replaced PHC as a disruption" \
+		sh -c 'dmesg | grep -q "disruption (PHC replaced)"'
+	check "unload" unload
+	check "unload fakephc" rmmod fakephc
+}
