@@ -19,6 +19,9 @@
 #   make check-fleet     three VMs in one PTP domain (a ptp4l grandmaster,
 #                        two slaves): causality across hosts, a window edge,
 #                        the grandmaster and a feeder lost, a leap second
+#   make check-migration a VM paused (monitor stop/cont) and its QEMU
+#                        stopped (SIGSTOP/SIGCONT) under a reader: never
+#                        backward, the PHC inside every bound (KERNEL=6.12)
 #   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
 #                        kernel (FUZZ_IOCTLS, default 1000000)
 #   make demo            boot a VM with an igb NIC, show ionclock live, and
@@ -90,6 +93,9 @@ check-fleet:
 
 check-feed-host:
 	selftests/check.sh feed
+
+check-migration:
+	selftests/check.sh migration $(KERNEL)
 
 demo: deps selftests
 	selftests/vm/run.sh $(KERNEL) demo
@@ -202,9 +208,9 @@ clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(TOP) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	rm -rf build/selftests build/vm-* build/results build/install build/bench \
-		build/demo
+		build/demo build/migration-*
 
-.PHONY: check-fleet all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
+.PHONY: check-fleet check-migration all module userspace deps selftests check check-unit check-kunit check-ops check-vm \
 	check-bound check-debug check-feed-host check-fuzz demo \
 	bench bench-publish soak \
 	style clean install install-module install-userspace uninstall \

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest half of make check-migration (selftests/vm/migration.sh): a
+ * reader that checks every read while the host pauses the VM (QEMU's
+ * monitor stop, then cont) and stops the whole QEMU process (SIGSTOP,
+ * then SIGCONT).  Each check is a sandwich: ionclock (earliest, latest),
+ * the PHC read directly, ionclock again; the PHC must lie inside
+ * [earliest before, latest after], and no reading may be below one before
+ * it.  Gaps the guest itself sees (its CLOCK_MONOTONIC jumping between two
+ * checks) are listed; each long one must have made a disruption.
+ *
+ * Environment: IONCLOCK_DEV, IONCLOCK_PHC (the PHC ionclock follows);
+ * MIGRATION_SECONDS, how long to read (guest CLOCK_MONOTONIC, default 60);
+ * MIGRATION_MIN_GAPS, how many gaps of MIGRATION_GAP_S seconds (default
+ * 8) the guest must see (default 1: the SIGSTOP's; a paused VM's clocks
+ * may all stand still).  "migration-ready" goes to the console once
+ * reading, for the host to start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ionclock_test.h"
+#include "kselftest_harness.h"
+
+#define MAX_GAPS	8
+
+/* A line on the console at once (the suite's own output is held back). */
+static void console(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fd = open("/dev/console", O_WRONLY | O_NOCTTY);
+	if (fd >= 0) {
+		if (write(fd, line, n) < 0)
+			n = -1;
+		close(fd);
+	}
+}
+
+static int64_t phc_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts))
+		return INT64_MIN;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct gap {
+	double at_s;		/* guest time of the check after it */
+	double len_s;
+	uint32_t disruptions;	/* the page's count when reads resumed */
+};
+
+TEST(reader_across_pauses)
+{
+	int seconds = atoi(test_env("MIGRATION_SECONDS", "60"));
+	int min_gaps = atoi(test_env("MIGRATION_MIN_GAPS", "1"));
+	int64_t gap_ns = atoi(test_env("MIGRATION_GAP_S", "8")) * 1000000000LL;
+	const volatile struct ionclock_page *p;
+	int64_t start, end, now, last = 0, prev = 0, worst = INT64_MIN;
+	long checks = 0, outside = 0, backward = 0, errors = 0;
+	struct gap gaps[MAX_GAPS];
+	int ngaps = 0, long_gaps = 0, i, fd;
+	uint32_t gen0, dis0, gen, dis;
+	struct ionclock *c;
+	clockid_t clk;
+
+	ASSERT_EQ(0, ionclock_open(test_ionclock_dev(), &c));
+	p = ionclock_page(c);
+	ASSERT_TRUE(test_wait_state(c, IONCLOCK_STATE_TRACKING, 30));
+	fd = open(test_phc_dev(), O_RDONLY);
+	ASSERT_LE(0, fd);
+	clk = FD_TO_CLOCKID(fd);
+	gen0 = gen = p->generation;
+	dis0 = dis = p->disruptions;
+	start = test_mono_ns();
+	end = start + seconds * 1000000000LL;
+	console("migration-ready\n");
+
+	while ((now = test_mono_ns()) < end) {
+		int64_t t1, e1, l1, t2, e2, l2, truth;
+
+		if (last && now - last > 1000000000LL && ngaps < MAX_GAPS) {
+			gaps[ngaps].at_s = (now - start) / 1e9;
+			gaps[ngaps].len_s = (now - last) / 1e9;
+			gaps[ngaps].disruptions = 0;
+			ngaps++;
+			if (now - last >= gap_ns)
+				long_gaps++;
+			console("migration-gap: %.1f s at %.1f s\n",
+				(now - last) / 1e9, (now - start) / 1e9);
+		}
+		last = now;
+		if (ionclock_now_bounded(c, &t1, &e1, &l1) ||
+		    (truth = phc_ns(clk)) == INT64_MIN ||
+		    ionclock_now_bounded(c, &t2, &e2, &l2)) {
+			errors++;
+			continue;
+		}
+		checks++;
+		if (t1 < prev || t2 < t1) {
+			backward++;
+			console("migration-backward: %lld after %lld\n",
+				(long long)(t1 < prev ? t1 : t2),
+				(long long)(t1 < prev ? prev : t1));
+		}
+		prev = t2;
+		if (truth < e1 || truth > l2) {
+			int64_t miss = truth < e1 ? e1 - truth : truth - l2;
+
+			if (!outside++ || miss > worst)
+				console("migration-outside: PHC %lld ns outside [%lld, %lld] at %.3f s, state %u flags 0x%x generation %u\n",
+					(long long)miss, (long long)(e1 - t1),
+					(long long)(l2 - t2),
+					(now - start) / 1e9, p->state,
+					p->flags, p->generation);
+			if (miss > worst)
+				worst = miss;
+		}
+		if (p->generation != gen || p->disruptions != dis) {
+			gen = p->generation;
+			dis = p->disruptions;
+			if (ngaps)
+				gaps[ngaps - 1].disruptions = dis;
+			console("migration-event: at %.3f s generation %u disruptions %u cause 0x%x flags 0x%x state %u bound %llu ns\n",
+				(now - start) / 1e9, gen, dis,
+				p->disruption_cause, p->flags, p->state,
+				(unsigned long long)p->error_bound_ns);
+		}
+		usleep(500);
+	}
+	/* Settled again: tracking, the rate re-fitted. */
+	for (i = 0; i < 100 && (p->state != IONCLOCK_STATE_TRACKING ||
+				(p->flags & IONCLOCK_FLAG_DISRUPTED)); i++)
+		usleep(100000);
+
+	TH_LOG("%ld checks, %ld outside the bound (worst %lld ns), %ld backward, %ld errors; generation %u -> %u, disruptions %u -> %u (cause 0x%x); %d gaps, %d of %lld s or more",
+	       checks, outside, (long long)(outside ? worst : 0), backward,
+	       errors, gen0, p->generation, dis0, p->disruptions,
+	       p->disruption_cause, ngaps, long_gaps,
+	       (long long)(gap_ns / 1000000000LL));
+	for (i = 0; i < ngaps; i++)
+		TH_LOG("gap %d: %.2f s, reads resumed at %.2f s",
+		       i, gaps[i].len_s, gaps[i].at_s);
+	console("migration-reader: checks %ld outside %ld backward %ld errors %ld gaps %d long %d disruptions %u cause 0x%x\n",
+		checks, outside, backward, errors, ngaps, long_gaps,
+		p->disruptions - dis0, p->disruption_cause);
+
+	EXPECT_EQ(0, backward);
+	EXPECT_EQ(0, outside);
+	EXPECT_LT(1000, checks);
+	EXPECT_GE(long_gaps, min_gaps);
+	/* Every gap that long was a stopped VM: each is a disruption. */
+	EXPECT_GE(p->disruptions - dis0, (uint32_t)long_gaps);
+	if (long_gaps)
+		EXPECT_TRUE(p->disruption_cause & IONCLOCK_DISRUPTION_STALL);
+	EXPECT_EQ(IONCLOCK_STATE_TRACKING, p->state);
+	EXPECT_FALSE(p->flags & IONCLOCK_FLAG_DISRUPTED);
+	close(fd);
+	ionclock_close(c);
+}
+
+TEST_HARNESS_MAIN
