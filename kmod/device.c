@@ -16,7 +16,7 @@
 /*
  * One open file: which of the device's changes it has taken
  * (IONCLOCK_IOC_GET_EVENT), and what the page said then.  Under
- * idev->lock.
+ * idev->event_lock.
  */
 struct ionclock_file {
 	struct ionclock_dev *idev;
@@ -52,12 +52,13 @@ static int ionclock_open(struct inode *inode, struct file *f)
 	if (!of)
 		return -ENOMEM;
 	of->idev = idev;
-	mutex_lock(&idev->lock);
+	/* misc_open() holds misc_mtx here: no sleeping lock behind a PHC read. */
+	spin_lock(&idev->event_lock);
 	of->seen = atomic64_read(&idev->event_seq);
 	of->generation = idev->event_gen;
 	of->state = idev->event_state;
 	of->disruptions = idev->event_disruptions;
-	mutex_unlock(&idev->lock);
+	spin_unlock(&idev->event_lock);
 	f->private_data = of;
 	return 0;
 }
@@ -81,10 +82,12 @@ void ionclock_device_notify(struct ionclock_dev *idev)
 	    p->state == idev->event_state &&
 	    p->disruptions == idev->event_disruptions)
 		return;
+	spin_lock(&idev->event_lock);
 	idev->event_gen = p->generation;
 	idev->event_state = p->state;
 	idev->event_disruptions = p->disruptions;
 	atomic64_inc(&idev->event_seq);
+	spin_unlock(&idev->event_lock);
 	wake_up_interruptible_poll(&idev->event_wq, EPOLLPRI);
 }
 
@@ -119,7 +122,7 @@ static long ionclock_get_event(struct ionclock_file *of, void __user *arg)
 	flags = ev.flags;
 	memset(&ev, 0, sizeof(ev));
 
-	mutex_lock(&idev->lock);
+	spin_lock(&idev->event_lock);
 	seq = atomic64_read(&idev->event_seq);
 	ev.events = seq - of->seen;
 	ev.events_total = seq;
@@ -142,7 +145,7 @@ static long ionclock_get_event(struct ionclock_file *of, void __user *arg)
 		of->state = ev.state;
 		of->disruptions = ev.disruptions;
 	}
-	mutex_unlock(&idev->lock);
+	spin_unlock(&idev->event_lock);
 	return copy_to_user(arg, &ev, sizeof(ev)) ? -EFAULT : 0;
 }
 
@@ -268,6 +271,7 @@ int ionclock_device_register(struct ionclock_dev *idev)
 	snprintf(idev->devname, sizeof(idev->devname), "ionclock%d",
 		 idev->id);
 	init_waitqueue_head(&idev->event_wq);
+	spin_lock_init(&idev->event_lock);
 	idev->misc.minor = MISC_DYNAMIC_MINOR;
 	idev->misc.name = idev->devname;
 	idev->misc.fops = &ionclock_fops;

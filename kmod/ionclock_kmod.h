@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/ionclock.h>
@@ -107,8 +108,9 @@ struct ionclock_disruption_look {
  * @id_next: the next free ID slot (ids.c)
  * @last_look: the clocks at the last disruption check (under @lock)
  * @event_wq: poll() waits here for a change of generation or state
+ * @event_lock: guards the event fields below and each open file's copy
  * @event_seq: changes published so far (device.c)
- * @event_gen: the generation when the last change was counted (under @lock)
+ * @event_gen: the generation when the last change was counted
  * @event_state: the state then
  * @event_disruptions: the disruption count then
  */
@@ -139,6 +141,7 @@ struct ionclock_dev {
 	atomic64_t id_next;
 	struct ionclock_disruption_look last_look;
 	wait_queue_head_t event_wq;
+	spinlock_t event_lock;
 	atomic64_t event_seq;
 	u32 event_gen;
 	u32 event_state;
