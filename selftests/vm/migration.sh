@@ -62,10 +62,16 @@ wait_console() {
 
 run_status() { [ "$(cat /proc/"$qpid"/stat | awk '{ print $3 }')" = "$1" ]; }
 
+# Whatever happens in between, the VM is resumed.
 pause_monitor() {
-	monitor stop && sleep "$pause_s" &&
-	monitor "info status" | tee /dev/stderr | grep -q paused &&
-	monitor cont
+	local st rc=0
+	monitor stop || return 1
+	sleep "$pause_s"
+	st=$(monitor "info status")
+	echo "$st" | tr -d '\033' | grep -a 'VM status' | tail -n 1
+	echo "$st" | grep -aq 'VM status: paused' || rc=1
+	monitor cont || rc=1
+	return $rc
 }
 
 pause_sigstop() {
@@ -101,8 +107,10 @@ sleep 5
 result "monitor stop for $pause_s s, then cont" pause_monitor
 sleep 10
 result "SIGSTOP QEMU for $pause_s s, then SIGCONT" pause_sigstop
-result "the guest's plan ends" wait "$vmpid"
+wait "$vmpid"
 vmpid=
+result "the guest's plan ran to its end" \
+	sh -c "tr -d '\r' <'$out/console.log' | grep -q '^ionclock-vm: totals'"
 for l in migration-gap migration-event migration-outside migration-backward \
 	 migration-reader; do
 	guest_line "^$l" | sed 's/^/# /'
