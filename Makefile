@@ -31,7 +31,8 @@
 #                        build/bench/RESULTS.md and latency.png
 #   make bench-publish   copies them over the committed
 #                        userspace/bench/RESULTS.md and latency.png
-#   make style           checkpatch.pl over the C sources
+#   make style           checkpatch.pl over the C sources; the tunables' docs
+#                        (man page, uapi prose) against their table
 #   make soak            the fault scenarios (fault_test) and module reloads
 #                        (reload_test) on both kernels, FAULT_SOAK_SECONDS
 #                        (600) each

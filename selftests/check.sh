@@ -89,6 +89,12 @@ run_style() {
 	fi
 }
 
+# The tunables' prose (ionclockctl(8), the uapi header) against their table.
+run_docs() {
+	run_script docs python3 selftests/tunables_doc_test.py \
+		userspace/ionclockctl man/ionclockctl.8 uapi/linux/ionclock.h
+}
+
 summarize() {
 	cat "$results"/*.txt 2>/dev/null | sed 's/^ionclock-suite: //'
 	awk '/^ionclock-suite: / {
@@ -123,6 +129,7 @@ all)
 	make -s userspace selftests || { record "host build pass=0 fail=1 skip=0"; summarize; exit 1; }
 	run_style
 	run_script magic selftests/ioctl_magic_test.sh
+	run_docs
 	run_script unit make -s -C selftests/unit run
 	# make install into a DESTDIR, pkg-config, the man pages, DKMS builds.
 	run_script install selftests/install_test.sh
@@ -208,6 +215,7 @@ feed)
 style)
 	run_style
 	run_script magic selftests/ioctl_magic_test.sh
+	make -s userspace && run_docs
 	;;
 *)
 	echo "check.sh: unknown target '$what'" >&2

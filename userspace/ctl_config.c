@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ionclockctl config [key value]...: print the engine's run-time settings,
- * or change some.  The ranges are the table's the module checks against,
+ * or change some; ionclockctl config --ranges: each key's range, unit and
+ * default after load, from the table alone (no device).  The ranges are the table's the module checks against,
  * <linux/ionclock_tunables.h>; the kernel checks them again.
  */
 #include <errno.h>
@@ -21,14 +22,16 @@ struct config_key {
 	uint32_t bit;
 	size_t offset;
 	size_t size;
-	uint64_t lo, hi;
+	uint64_t lo, hi, def;
+	const char *unit;
 };
 
 #define KEY(_name)							\
 	{ #_name, IONCLOCK_TUNABLE_BIT(_name),				\
 	  offsetof(struct ionclock_config, _name),			\
 	  sizeof(((struct ionclock_config *)0)->_name),		\
-	  IONCLOCK_TUNABLE_MIN(_name), IONCLOCK_TUNABLE_MAX(_name) }
+	  IONCLOCK_TUNABLE_MIN(_name), IONCLOCK_TUNABLE_MAX(_name),	\
+	  IONCLOCK_TUNABLE_DEFAULT(_name), IONCLOCK_TUNABLE_UNIT(_name) }
 
 /* The rows of <linux/ionclock_tunables.h>, in their order. */
 static const struct config_key keys[] = {
@@ -121,21 +124,55 @@ static int parse_pairs(int argc, char **argv, struct ionclock_config *cfg)
 	return 0;
 }
 
+/* "config --ranges": the table itself, which needs no device. */
+static bool is_ranges(int argc, char **argv)
+{
+	return argc == 1 && !strcmp(argv[0], "--ranges");
+}
+
+static bool config_needs_device(int argc, char **argv)
+{
+	return !is_ranges(argc, argv);
+}
+
 static int check_config(const char *name, int argc, char **argv)
 {
 	struct ionclock_config cfg;
 
 	(void)name;
+	if (is_ranges(argc, argv))
+		return 0;
 	memset(&cfg, 0, sizeof(cfg));
 	return parse_pairs(argc, argv, &cfg);
 }
 
-static int cmd_config(struct ctl *ctl, int argc, char **argv)
+/* One line per key: name, least and greatest value, unit, default. */
+static int print_ranges(void)
 {
-	int fd = ionclock_fd(ctl->c);
-	struct ionclock_config cfg;
 	size_t i;
 
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+
+		printf("%s %" PRIu64 " %" PRIu64 " %s ", k->name, k->lo, k->hi,
+		       *k->unit ? k->unit : "-");
+		if (is_unset(k, k->def))
+			printf("unset\n");
+		else
+			printf("%" PRIu64 "\n", k->def);
+	}
+	return 0;
+}
+
+static int cmd_config(struct ctl *ctl, int argc, char **argv)
+{
+	struct ionclock_config cfg;
+	size_t i;
+	int fd;
+
+	if (is_ranges(argc, argv))
+		return print_ranges();
+	fd = ionclock_fd(ctl->c);
 	if (argc) {
 		memset(&cfg, 0, sizeof(cfg));
 		parse_pairs(argc, argv, &cfg);
@@ -163,7 +200,8 @@ static int cmd_config(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct command config_command = {
-	.name = "config", .args = " [key value]...",
-	.help = "print the engine's run-time settings, or set some (CAP_SYS_TIME)",
+	.name = "config", .args = " [key value]... | --ranges",
+	.help = "print the run-time settings, or set some (CAP_SYS_TIME); --ranges: their ranges",
+	.needs_device = config_needs_device,
 	.check = check_config, .run = cmd_config,
 };

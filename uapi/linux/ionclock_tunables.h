@@ -5,8 +5,9 @@
  * module parameter of the same name and unit sets it at load.  The
  * module's ioctl checks and parameters (kmod/control.c, kmod/main.c) and
  * ionclockctl config (userspace/ctl_config.c) are all made from these
- * rows; the prose of struct ionclock_config in <linux/ionclock.h> says the
- * same ranges in words.
+ * rows; the prose of struct ionclock_config in <linux/ionclock.h> and
+ * ionclockctl(8) say the same ranges in words, and make check holds them
+ * to these rows (selftests/tunables_doc_test.py).
  *
  * Not installed: it is this package's table, not an interface.
  */
