@@ -111,18 +111,6 @@ static long long ionclock_param(const char *name)
 	return read_ll(path);
 }
 
-/* The fake PHC's true time now, ns; INT64_MIN if it cannot be read. */
-static int64_t truth_ns(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return INT64_MIN;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
 /* What the sandwich checks look at. */
 struct target {
 	struct ionclock *c;
@@ -189,7 +177,7 @@ static int64_t check(struct target *t, struct watch *w, int64_t *width)
 	}
 	if (ionclock_now_bounded(t->c, &b, &e1, &l1))
 		return INT64_MIN;
-	truth = truth_ns(t->truth_fd);
+	truth = test_fake_truth_ns(t->truth_fd);
 	if (ionclock_now_bounded(t->c, &a, &e2, &l2) || truth == INT64_MIN)
 		return INT64_MIN;
 	w->checks++;
