@@ -53,13 +53,11 @@ static int vm_rows(const char *path, struct vm_row *rows)
 	return n;
 }
 
-/* The VM's preload_vm_bench line; false if there is none. */
-struct vm_preload {
-	double setup_ns, drop_in_ns, vdso_ns;
-	long long apart_s;
-};
-
-static bool vm_preload(const char *path, struct vm_preload *p)
+/*
+ * The last line of the VM's log that holds @tag, from @tag on, into @out;
+ * false if there is none.
+ */
+static bool vm_last(const char *path, const char *tag, char *out, size_t len)
 {
 	char line[512];
 	bool found = false;
@@ -69,15 +67,48 @@ static bool vm_preload(const char *path, struct vm_preload *p)
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		char *s = strstr(line, "preload-cost: ");
+		char *s = strstr(line, tag);
 
-		if (s && sscanf(s, "preload-cost: setup_ns %lf drop_in_realtime_ns %lf vdso_realtime_ns %lf drop_in_minus_realtime_s %lld",
-				&p->setup_ns, &p->drop_in_ns, &p->vdso_ns,
-				&p->apart_s) == 4)
+		if (s) {
+			snprintf(out, len, "%s", s);
 			found = true;
+		}
 	}
 	fclose(f);
 	return found;
+}
+
+/* The VM's preload_vm_bench line; false if there is none. */
+struct vm_preload {
+	double setup_ns, drop_in_ns, vdso_ns;
+	long long apart_s;
+};
+
+static bool vm_preload(const char *path, struct vm_preload *p)
+{
+	char s[512];
+
+	return vm_last(path, "preload-cost: ", s, sizeof(s)) &&
+	       sscanf(s, "preload-cost: setup_ns %lf drop_in_realtime_ns %lf vdso_realtime_ns %lf drop_in_minus_realtime_s %lld",
+		      &p->setup_ns, &p->drop_in_ns, &p->vdso_ns,
+		      &p->apart_s) == 4;
+}
+
+/* The VM's "bound-ratio:" line (ionclockctl bench); false if there is none. */
+struct vm_bound_ratio {
+	long long bound_ns, half_width_ns;
+	double ratio;
+	char method[32];
+};
+
+static bool vm_bound_ratio(const char *path, struct vm_bound_ratio *b)
+{
+	char s[512];
+
+	return vm_last(path, "bound-ratio: ", s, sizeof(s)) &&
+	       sscanf(s, "bound-ratio: steady bound %lld ns, best direct PHC read half-width %lld ns, %lfx (read_method %31[a-z0-9_]",
+		      &b->bound_ns, &b->half_width_ns, &b->ratio,
+		      b->method) == 4;
 }
 
 static const struct vm_row *vm_find(const struct vm_row *rows, int n,
@@ -191,7 +222,8 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 	char cpu[128], cs[64], date[64];
 	double m_mono, m_now, m_bnd, x;
 	struct vm_preload vpl;
-	bool have_vpl = false;
+	struct vm_bound_ratio vbr;
+	bool have_vpl = false, have_vbr = false;
 	struct utsname un;
 	unsigned int i;
 	time_t now;
@@ -199,6 +231,7 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 
 	if (vm_log) {
 		have_vpl = vm_preload(vm_log, &vpl);
+		have_vbr = vm_bound_ratio(vm_log, &vbr);
 		nvm = vm_rows(vm_log, vm);
 		if (nvm <= 0)
 			fprintf(stderr, "bench: %s: no read-cost lines (%s)\n",
@@ -373,6 +406,12 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 		out("- VM: >= 20x faster than the igb PHC read (clock_gettime on /dev/ptpN): %.1fx, %s\n",
 		    vphc->median / vnow->median,
 		    met(vphc->median >= 20 * vnow->median));
+	if (have_vbr)
+		out("- VM: steady bound <= 2x the best direct PHC read's half-width (PTP_SYS_OFFSET_EXTENDED): %lld ns against %lld ns, %.2fx (read_method %s), %s\n",
+		    vbr.bound_ns, vbr.half_width_ns, vbr.ratio, vbr.method,
+		    met(vbr.ratio <= 2.0));
+	else if (vm_log)
+		out("- VM: steady bound against the best direct PHC read: not measured in this run\n");
 	for (i = 0; i < OP_COUNT; i++)
 		if (r->op_errors[i])
 			out("\n%s failed %lu times: the page stayed mid-update for all its read tries (the writer thread was preempted with the count odd; the module's writer runs with preemption off) and the fallback read() has no device here.\n",
