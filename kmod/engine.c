@@ -120,10 +120,10 @@ void ionclock_engine_init(struct ionclock_engine *e, u64 nominal_mult,
  * may still satisfy a reader's re-read of the sequence count before its
  * counter read; such a reader can pair the old mapping with a counter
  * taken after the update began, but not after the anchor, since that
- * window is a few loads long, far below a microsecond.  The old mapping
+ * window is a few loads long, far below IONCLOCK_ANCHOR_AHEAD_NS.  The old mapping
  * at any counter up to the anchor is at most the new mapping's base, and
  * the new mapping stands at its base until the anchor: time stays put for
- * that microsecond instead of going back.
+ * that moment instead of going back.
  */
 u64 ionclock_engine_anchor(const struct ionclock_engine *e, u64 counter)
 {

@@ -18,16 +18,12 @@ typedef uint32_t u32;
 typedef int32_t s32;
 #endif
 #include <linux/ionclock.h>	/* IONCLOCK_STATE_*: the engine's states */
+#include <linux/ionclock_seq.h>	/* IONCLOCK_ANCHOR_AHEAD_NS */
 
 /* How many samples the frequency fit looks back over. */
 #define IONCLOCK_WINDOW		16
 /* Samples needed before the PHC's rate is judged and followed. */
 #define IONCLOCK_MIN_FIT	4
-/*
- * How far ahead of the moment it is written a mapping is anchored (see
- * ionclock_engine_anchor()); the error bound includes it.
- */
-#define IONCLOCK_ANCHOR_AHEAD_NS	1000
 /*
  * A sample whose counter is this far behind the one before (nominal ns)
  * means the counter itself went back (a TSC reset over suspend), not a

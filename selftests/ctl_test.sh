@@ -125,6 +125,10 @@ expect "bench's rounds are range-checked" 2 "rounds '101' out of range 1..100" \
 	-- "$ctl" bench 101
 expect "bench on a missing device is a runtime failure" 1 'No such file' -- \
 	"$ctl" /dev/ionclock-none bench
+expect "bench ratio takes nothing more" 2 "takes at most a number of rounds, or ratio" \
+	-- "$ctl" bench ratio 5
+expect "bench ratio on a missing device is a runtime failure" 1 'No such file' -- \
+	"$ctl" /dev/ionclock-none bench ratio
 expect "id's count is range-checked" 2 "count '0' out of range 1..1000000" -- \
 	"$ctl" id 0
 expect "id takes at most a count" 2 'at most a count' -- "$ctl" id 1 2

@@ -22,6 +22,7 @@
 
 #include "ionclock_test.h"
 #include "kselftest_harness.h"
+#include <linux/ionclock_seq.h>	/* IONCLOCK_ANCHOR_AHEAD_NS */
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME	0x00000080
@@ -31,9 +32,9 @@
 /*
  * read() lifts each reading 1 ns past the last one handed out, which a
  * page read can trail while the time stands at a new mapping's anchor
- * (1 us, see the uapi header): out of order means by more than that.
+ * (see the uapi header): out of order means by more than that.
  */
-#define LIFT_NS		1000
+#define LIFT_NS		IONCLOCK_ANCHOR_AHEAD_NS
 
 static int64_t raw_ns(void)
 {

@@ -104,7 +104,7 @@ static void test_engine_page(struct unit *u)
 		err = ionclock_now(&c, &t);
 		b = raw_ns();
 		UNIT_EXPECT(u, err == 0, "ionclock_now: %d", err);
-		/* Within a microsecond of the publish, time may stand ahead. */
+		/* Within the anchor of the publish, time may stand ahead. */
 		UNIT_EXPECT(u, (u64)t + 100 >= a + PHC_OFFSET_NS &&
 			    (u64)t <= b + PHC_OFFSET_NS + 100 +
 				      IONCLOCK_ANCHOR_AHEAD_NS,
@@ -115,7 +115,7 @@ static void test_engine_page(struct unit *u)
 	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
 	UNIT_EXPECT(u, err == 0, "ionclock_now_bounded: %d", err);
 	/*
-	 * The bracket (500 ns), the anchor's microsecond, and growth since the
+	 * The bracket (500 ns), the anchor, and growth since the
 	 * publish: 15 ppm, so up to 1000 ns allows for this process being off
 	 * the CPU for 60 ms.
 	 */

@@ -23,6 +23,7 @@ static const struct unit_case *const suites[] = {
 	unit_leap_cases,
 	unit_upstream_cases,
 	unit_disruption_cases,
+	unit_anchor_cases,
 };
 
 static unsigned int n, passed, failed;

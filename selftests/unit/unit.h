@@ -52,6 +52,7 @@ extern const struct unit_case unit_order_cases[];
 extern const struct unit_case unit_leap_cases[];
 extern const struct unit_case unit_upstream_cases[];
 extern const struct unit_case unit_disruption_cases[];
+extern const struct unit_case unit_anchor_cases[];
 
 /* A deterministic generator, so a failure replays (seed from UNIT_SEED). */
 struct unit_rng {

@@ -97,7 +97,7 @@
  * read that floats above the first sequence read could pair a counter from
  * before an update with the mapping after it and break the monotonic
  * guarantee across CPUs.  The other way round needs nothing: the module
- * anchors each new mapping 1 us after the moment the update begins, and the
+ * anchors each new mapping 250 ns after the moment the update begins, and the
  * new mapping stands still until then, so a reader whose second sequence
  * read the CPU satisfied a little before its counter read (x86's rdtsc does
  * not order later loads) still cannot see time go back.  "lfence; rdtsc" is

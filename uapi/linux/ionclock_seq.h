@@ -38,6 +38,22 @@
 #include <linux/ionclock.h>
 
 /*
+ * How far ahead of the counter read that follows the write sequence's full
+ * barrier a writer anchors its new mapping (kmod/engine.c's
+ * ionclock_engine_anchor() says why); the error bound includes it.  What
+ * it must cover is how far a reader's counter read may trail its re-read
+ * of the sequence count, plus how far its CPU's counter may run ahead of
+ * the writer's; selftests/anchor_probe.c measures that, on the host and
+ * in every VM, and fails if it ever reaches this.  The first is at most
+ * an rdtsc's latency (about 40 cycles: 50 ns even at 800 MHz), the second
+ * a few ns where the kernel trusts the TSC across CPUs; the probe has seen
+ * neither (a lead of 0 over tens of millions of racing reads), and a
+ * writer without the full barrier leads by over 1 us there, so it would
+ * see them.
+ */
+#define IONCLOCK_ANCHOR_AHEAD_NS	250
+
+/*
  * READ PROTOCOL step 5: TAI ns at @counter under the mapping anchored at
  * @counter_base.  A counter behind the base (another CPU's TSC a hair
  * slow) counts as the base itself.

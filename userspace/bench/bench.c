@@ -112,21 +112,6 @@ static void pub_publish(struct pub *p)
 	p->publishes++;
 }
 
-static bool tsc_is_clocksource(void)
-{
-	char name[64] = "";
-	FILE *f;
-
-	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-		  "r");
-	if (!f)
-		return false;
-	if (!fgets(name, sizeof(name), f))
-		name[0] = 0;
-	fclose(f);
-	return !strcmp(name, "tsc\n");
-}
-
 static void pub_init(struct pub *p, struct ionclock *c)
 {
 	uint64_t mult = 1ULL << 32;
@@ -134,8 +119,8 @@ static void pub_init(struct pub *p, struct ionclock *c)
 	void *w, *r;
 	int fd, i;
 
-	p->counter_id = tsc_is_clocksource() ? IONCLOCK_COUNTER_TSC :
-		IONCLOCK_COUNTER_MONOTONIC_RAW;
+	p->counter_id = anchor_probe_counter_usable(IONCLOCK_COUNTER_TSC) ?
+			IONCLOCK_COUNTER_TSC : IONCLOCK_COUNTER_MONOTONIC_RAW;
 	fd = memfd_create("ionclock-bench", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, IONCLOCK_PAGE_SIZE) < 0) {
 		perror("bench: memfd");
@@ -592,6 +577,8 @@ int main(int argc, char **argv)
 	}
 	if (host_runs(&r))
 		return 1;
+	r.anchor_err = anchor_probe_run(ANCHOR_PROBE_MS, r.counter_id,
+					&r.anchor);
 	bench_report(&r, vm_log, results_path, data_dir);
 	return 0;
 }

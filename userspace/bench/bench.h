@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "anchor_probe.h"
 #include "ionclock.h"
 
 #define NSEC_PER_SEC		1000000000LL
@@ -24,6 +25,7 @@
 #define THREAD_REPEATS		3
 #define WRITER_PERIOD_NS	(NSEC_PER_SEC / 100)
 #define WARMUP_SAMPLES		32
+#define ANCHOR_PROBE_MS		1500
 #define TAI_UTC_OFFSET_S	37
 
 /* ---- timing (timing.c) */
@@ -137,6 +139,8 @@ bool threaded(unsigned int op);
  * @counter_id: the page's counter
  * @setup_ns: the drop-in's set-up from scratch, median, ns
  * @setup_dev: whether that set-up found a device
+ * @anchor: the anchor probe on the page's counter (selftests/anchor_probe.c)
+ * @anchor_err: its result, 0 if it ran
  */
 struct bench_results {
 	struct hist batch[OP_COUNT], single[OP_COUNT], tail[OP_COUNT];
@@ -150,6 +154,8 @@ struct bench_results {
 	uint8_t counter_id;
 	int64_t setup_ns;
 	bool setup_dev;
+	struct anchor_probe anchor;
+	int anchor_err;
 };
 
 /* ---- the report (report.c) */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <linux/ionclock.h>
+#include <linux/ionclock_seq.h>	/* IONCLOCK_ANCHOR_AHEAD_NS */
 
 #include "bench.h"
 
@@ -92,23 +93,6 @@ static bool vm_preload(const char *path, struct vm_preload *p)
 	       sscanf(s, "preload-cost: setup_ns %lf drop_in_realtime_ns %lf vdso_realtime_ns %lf drop_in_minus_realtime_s %lld",
 		      &p->setup_ns, &p->drop_in_ns, &p->vdso_ns,
 		      &p->apart_s) == 4;
-}
-
-/* The VM's "bound-ratio:" line (ionclockctl bench); false if there is none. */
-struct vm_bound_ratio {
-	long long bound_ns, half_width_ns;
-	double ratio;
-	char method[32];
-};
-
-static bool vm_bound_ratio(const char *path, struct vm_bound_ratio *b)
-{
-	char s[512];
-
-	return vm_last(path, "bound-ratio: ", s, sizeof(s)) &&
-	       sscanf(s, "bound-ratio: steady bound %lld ns, best direct PHC read half-width %lld ns, %lfx (read_method %31[a-z0-9_]",
-		      &b->bound_ns, &b->half_width_ns, &b->ratio,
-		      b->method) == 4;
 }
 
 static const struct vm_row *vm_find(const struct vm_row *rows, int n,
@@ -214,6 +198,79 @@ static void write_plot_data(const char *dir, const struct hist *single,
 	fclose(f);
 }
 
+/*
+ * The VM's "bound-ratio:" lines (ionclockctl bench, at the default poll
+ * and at the shortest), each as a target line; false if there is none.
+ */
+static bool vm_bound_ratios(const char *path)
+{
+	char line[1024], method[32];
+	long long bound_ns, half_width_ns;
+	unsigned int poll_ms;
+	bool found = false;
+	double ratio;
+	char *s, *p;
+	FILE *f;
+
+	f = path ? fopen(path, "r") : NULL;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		s = strstr(line, "bound-ratio: ");
+		if (!s || sscanf(s, "bound-ratio: steady bound %lld ns, best direct PHC read half-width %lld ns, %lfx (read_method %31[a-z0-9_]",
+				 &bound_ns, &half_width_ns, &ratio, method) != 4)
+			continue;
+		p = strstr(s, "over a poll of ");
+		if (!p || sscanf(p, "over a poll of %u ms", &poll_ms) != 1)
+			poll_ms = 0;
+		out("- VM: steady bound <= 2x the best direct PHC read's half-width (PTP_SYS_OFFSET_EXTENDED), poll_ms %u: %lld ns against %lld ns, %.2fx (read_method %s), %s\n",
+		    poll_ms, bound_ns, half_width_ns, ratio, method,
+		    met(ratio <= 2.0));
+		p = strstr(s, "at the newest publish ");
+		if (p) {
+			p[strcspn(p, ")\r\n")] = 0;
+			out("  (%s)\n", p);
+		}
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The anchor's need, here and in the VM: the probe's largest lead against
+ * IONCLOCK_ANCHOR_AHEAD_NS (each "anchor-need:" line anchor_test printed).
+ */
+static void anchor_report(const struct bench_results *r, const char *vm_log)
+{
+	char line[512];
+	FILE *f;
+
+	out("\n## The anchor\n\n");
+	if (r->anchor_err)
+		out("- host: the probe did not run (%s)\n", strerror(-r->anchor_err));
+	else
+		out("- host: %llu updates raced by %llu reads, %llu read past the next update's start, lead at most %llu ns against an anchor of %u ns, %s\n",
+		    (unsigned long long)r->anchor.updates,
+		    (unsigned long long)r->anchor.reads,
+		    (unsigned long long)r->anchor.late_reads,
+		    (unsigned long long)r->anchor.lead_ns,
+		    IONCLOCK_ANCHOR_AHEAD_NS,
+		    met(r->anchor.lead_ns < IONCLOCK_ANCHOR_AHEAD_NS));
+	f = vm_log ? fopen(vm_log, "r") : NULL;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = strstr(line, "anchor-need: ");
+
+		if (s) {
+			s[strcspn(s, "\r\n")] = 0;
+			out("- VM: %s\n", s + strlen("anchor-need: "));
+		}
+	}
+	fclose(f);
+}
+
 void bench_report(const struct bench_results *r, const char *vm_log,
 		  const char *results_path, const char *data_dir)
 {
@@ -222,8 +279,7 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 	char cpu[128], cs[64], date[64];
 	double m_mono, m_now, m_bnd, x;
 	struct vm_preload vpl;
-	struct vm_bound_ratio vbr;
-	bool have_vpl = false, have_vbr = false;
+	bool have_vpl = false;
 	struct utsname un;
 	unsigned int i;
 	time_t now;
@@ -231,7 +287,6 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 
 	if (vm_log) {
 		have_vpl = vm_preload(vm_log, &vpl);
-		have_vbr = vm_bound_ratio(vm_log, &vbr);
 		nvm = vm_rows(vm_log, vm);
 		if (nvm <= 0)
 			fprintf(stderr, "bench: %s: no read-cost lines (%s)\n",
@@ -406,12 +461,9 @@ void bench_report(const struct bench_results *r, const char *vm_log,
 		out("- VM: >= 20x faster than the igb PHC read (clock_gettime on /dev/ptpN): %.1fx, %s\n",
 		    vphc->median / vnow->median,
 		    met(vphc->median >= 20 * vnow->median));
-	if (have_vbr)
-		out("- VM: steady bound <= 2x the best direct PHC read's half-width (PTP_SYS_OFFSET_EXTENDED): %lld ns against %lld ns, %.2fx (read_method %s), %s\n",
-		    vbr.bound_ns, vbr.half_width_ns, vbr.ratio, vbr.method,
-		    met(vbr.ratio <= 2.0));
-	else if (vm_log)
+	if (!vm_bound_ratios(vm_log) && vm_log)
 		out("- VM: steady bound against the best direct PHC read: not measured in this run\n");
+	anchor_report(r, vm_log);
 	for (i = 0; i < OP_COUNT; i++)
 		if (r->op_errors[i])
 			out("\n%s failed %lu times: the page stayed mid-update for all its read tries (the writer thread was preempted with the count odd; the module's writer runs with preemption off) and the fallback read() has no device here.\n",

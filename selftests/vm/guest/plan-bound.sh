@@ -5,6 +5,8 @@
 # guest whose TSC is steady (run.sh: one host thread for both vCPUs).
 # Nothing may fall outside the bound here, not even by a nanosecond.
 
+# How far ahead the module must anchor a mapping, both vCPUs on one thread.
+suite bound_anchor anchor_test
 check "load on the igb PHC" load phc="$igb"
 suite bound_sandwich sandwich_test
 check "unload" unload

@@ -42,6 +42,8 @@ check "dmesg names the attached PHC" dmesg_has "following ptp$igb_index"
 
 suite abi abi_test
 suite monotonic monotonic_test
+# How far ahead the module must anchor a mapping, on these vCPUs.
+suite anchor anchor_test
 suite unique unique_test
 # Destructive for the clock, so after the readers: the TSC stops being
 # the clocksource and comes back.
