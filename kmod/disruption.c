@@ -17,6 +17,8 @@
  *
  * A PHC that vanished and came back (sampler.c) is one too: it may be
  * another device at the same address, with its own oscillator and time.
+ * So is whatever the hypervisor announces through a vmclock device
+ * (vmclock.c): its disruption marker or generation moving.
  *
  * The judgement is plain C (ionclock_disruption_judge(), host-tested in
  * selftests/unit); the rest takes the clocks and tells the engine.
@@ -63,12 +65,28 @@ u32 ionclock_disruption_judge(const struct ionclock_gap *g, u64 poll_ns,
 	return cause;
 }
 
-#ifdef __KERNEL__
-#include "ionclock_kmod.h"
+/*
+ * Whether the vmclock says the counter was disrupted between the looks
+ * @last and @now: its disruption marker moved, or its generation counter
+ * (bumped on a snapshot restore) where the device has one.  A device
+ * that was not there, or not readable, at either look says nothing.
+ */
+bool ionclock_vmclock_disrupted(const struct ionclock_vmclock_look *last,
+				const struct ionclock_vmclock_look *now)
+{
+	if (!last->valid || !now->valid)
+		return false;
+	if (now->marker != last->marker)
+		return true;
+	return (now->flags & IONCLOCK_VMCLOCK_F_GENERATION_PRESENT) &&
+	       (last->flags & IONCLOCK_VMCLOCK_F_GENERATION_PRESENT) &&
+	       now->generation != last->generation;
+}
 
-static const char *const cause_names[] = {
-	"suspend", "stall", "counter jump", "PHC replaced",
-};
+#ifdef __KERNEL__
+#include <linux/ionclock_names.h>
+
+#include "ionclock_kmod.h"
 
 static void report(struct ionclock_dev *idev, u32 cause, s64 gap_ns)
 {
@@ -76,10 +94,11 @@ static void report(struct ionclock_dev *idev, u32 cause, s64 gap_ns)
 	unsigned int i;
 	size_t len = 0;
 
-	for (i = 0; i < ARRAY_SIZE(cause_names); i++)
+	for (i = 0; i < IONCLOCK_DISRUPTION_CAUSES; i++)
 		if (cause & (1u << i))
 			len += scnprintf(what + len, sizeof(what) - len, "%s%s",
-					 len ? ", " : "", cause_names[i]);
+					 len ? ", " : "",
+					 ionclock_disruption_name(i));
 	if (gap_ns)
 		pr_warn("%s: disruption (%s) after %lld ms without a sample: the fit restarts, the bound widens until the rate is re-fitted\n",
 			idev->devname, what, div_s64(gap_ns, NSEC_PER_MSEC));
@@ -97,10 +116,11 @@ void ionclock_disruption_note(struct ionclock_dev *idev, u32 cause)
 }
 
 /*
- * Before each sample: the clocks now against the last look.  The first
- * look after load only records them.
+ * Before each sample: the clocks now against the last look, and @also
+ * (IONCLOCK_DISRUPTION_* the caller found, the vmclock's), as one
+ * disruption.  The first look after load only records the clocks.
  */
-void ionclock_disruption_check(struct ionclock_dev *idev)
+void ionclock_disruption_check(struct ionclock_dev *idev, u32 also)
 {
 	struct ionclock_disruption_look *last = &idev->last_look, now;
 	struct ionclock_gap g;
@@ -118,6 +138,10 @@ void ionclock_disruption_check(struct ionclock_dev *idev)
 	if (!last->valid) {
 		*last = now;
 		last->valid = true;
+		if (also) {
+			report(idev, also, 0);
+			ionclock_engine_disrupted(&idev->engine, also);
+		}
 		return;
 	}
 	d = now.counter - last->counter;
@@ -132,10 +156,11 @@ void ionclock_disruption_check(struct ionclock_dev *idev)
 	*last = now;
 	last->valid = true;
 	cause = ionclock_disruption_judge(&g, poll_ns,
-					  idev->engine.params.max_freq_ppb);
+					  idev->engine.params.max_freq_ppb) |
+		also;
 	if (!cause)
 		return;
-	report(idev, cause, g.raw_ns);
+	report(idev, cause, cause & ~also ? g.raw_ns : 0);
 	ionclock_engine_disrupted(&idev->engine, cause);
 }
 #endif

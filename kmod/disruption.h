@@ -33,6 +33,33 @@ struct ionclock_gap {
 	s64 boot_ns;
 };
 
+/**
+ * struct ionclock_vmclock_look - what a vmclock page said at one look
+ * @valid: the page was there and read consistently
+ * @status: its clock_status
+ * @flags: IONCLOCK_VMCLOCK_F_* (the page's terms, translated)
+ * @marker: its disruption_marker
+ * @generation: its vm_generation_counter
+ * @maxerror_ns: its time_maxerror_nanosec
+ * @esterror_ns: its time_esterror_nanosec
+ */
+struct ionclock_vmclock_look {
+	bool valid;
+	u8 status;
+	u32 flags;
+	u64 marker;
+	u64 generation;
+	u64 maxerror_ns;
+	u64 esterror_ns;
+};
+
+bool ionclock_vmclock_disrupted(const struct ionclock_vmclock_look *last,
+				const struct ionclock_vmclock_look *now);
+
+struct ionclock_page;
+void ionclock_page_fill_vmclock(struct ionclock_page *p, u8 state,
+				const struct ionclock_vmclock_look *v);
+
 u32 ionclock_disruption_judge(const struct ionclock_gap *g, u64 poll_ns,
 			      u32 max_freq_ppb);
 

@@ -16,6 +16,7 @@ typedef uint64_t u64;
 typedef int64_t s64;
 typedef uint32_t u32;
 typedef int32_t s32;
+typedef uint8_t u8;
 #endif
 #include <linux/ionclock.h>	/* IONCLOCK_STATE_*: the engine's states */
 #include <linux/ionclock_seq.h>	/* IONCLOCK_ANCHOR_AHEAD_NS */

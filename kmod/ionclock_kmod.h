@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 #include <linux/ionclock.h>
 
+#include "disruption.h"
 #include "engine.h"
 #include "leap.h"
 #include "upstream.h"
@@ -113,6 +114,9 @@ struct ionclock_disruption_look {
  * @event_gen: the generation when the last change was counted
  * @event_state: the state then
  * @event_disruptions: the disruption count then
+ * @vmclock: what the vmclock page said at the last look (vmclock.c;
+ *	under @lock): the page shows it, and the next look is judged
+ *	against it
  */
 struct ionclock_dev {
 	int id;
@@ -146,6 +150,7 @@ struct ionclock_dev {
 	u32 event_gen;
 	u32 event_state;
 	u32 event_disruptions;
+	struct ionclock_vmclock_look vmclock;
 };
 
 #define IONCLOCK_ID_MACHINE_SET		BIT(16)
@@ -180,6 +185,7 @@ const struct ionclock_tunable *ionclock_tunable(u32 bit);
 extern unsigned int ionclock_poll_ms;
 extern unsigned int ionclock_reads_per_sample;
 extern unsigned int ionclock_phc_timescale;
+extern char *ionclock_vmclock_param;
 
 /* counter.c: the counter userspace reads. */
 int ionclock_counter_init(const char *which);
@@ -235,7 +241,14 @@ void ionclock_device_unregister(struct ionclock_dev *idev);
 void ionclock_device_notify(struct ionclock_dev *idev);
 
 /* disruption.c */
-void ionclock_disruption_check(struct ionclock_dev *idev);
+void ionclock_disruption_check(struct ionclock_dev *idev, u32 also);
 void ionclock_disruption_note(struct ionclock_dev *idev, u32 cause);
+
+/* vmclock.c */
+int ionclock_vmclock_init(const char *which);
+void ionclock_vmclock_exit(void);
+u8 ionclock_vmclock_state(const char *which);
+void ionclock_vmclock_read(struct ionclock_vmclock_look *look);
+u32 ionclock_vmclock_check(struct ionclock_dev *idev);
 
 #endif /* IONCLOCK_KMOD_H */

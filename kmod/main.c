@@ -33,6 +33,14 @@ unsigned int ionclock_poll_ms = IONCLOCK_TUNABLE_DEFAULT(poll_ms);
 module_param_named(poll_ms, ionclock_poll_ms, uint, 0444);
 MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
 
+/*
+ * Not a run-time setting (no row of ionclock_tunables.h): which vmclock
+ * device to follow is fixed for the life of the module, as counter= is.
+ */
+char *ionclock_vmclock_param = "auto";
+module_param_named(vmclock, ionclock_vmclock_param, charp, 0444);
+MODULE_PARM_DESC(vmclock, "The hypervisor's vmclock device to follow for disruptions: auto (the one the firmware describes, if any), off, or a platform device name (AMZNC10C:00)");
+
 unsigned int ionclock_reads_per_sample = 8;
 module_param_named(reads_per_sample, ionclock_reads_per_sample, uint, 0444);
 MODULE_PARM_DESC(reads_per_sample, "PHC readings per sample; the one with the tightest bracket is kept (default 8)");
@@ -273,6 +281,9 @@ static int __init ionclock_init(void)
 		pr_err("no PHC given: load with phc=<ifname>, phc=/dev/ptpN or phc=N\n");
 		return -EINVAL;
 	}
+	err = ionclock_vmclock_init(ionclock_vmclock_param);
+	if (err)
+		return err;
 	for (i = 0; i < nphc; i++) {
 		created[i] = ionclock_create(i, phc[i]);
 		if (IS_ERR(created[i])) {
@@ -308,12 +319,14 @@ err_created:
 		if (created[i])
 			ionclock_free(created[i]);
 	ionclock_destroy_all();
+	ionclock_vmclock_exit();
 	return err;
 }
 
 static void __exit ionclock_exit(void)
 {
 	ionclock_destroy_all();
+	ionclock_vmclock_exit();
 }
 
 module_init(ionclock_init);

@@ -30,7 +30,9 @@ static_assert(IONCLOCK_PAGE_SIZE == PAGE_SIZE);
 static_assert(offsetof(struct ionclock_page, seq_count) == 16);
 static_assert(offsetof(struct ionclock_page, counter_base) == 32);
 static_assert(offsetof(struct ionclock_page, upstream_measured_tai_ns) == 192);
-static_assert(sizeof(struct ionclock_page) == 304);
+static_assert(offsetof(struct ionclock_page, vmclock_state) == 304);
+static_assert(offsetof(struct ionclock_page, vmclock_disruption_marker) == 312);
+static_assert(sizeof(struct ionclock_page) == 344);
 static_assert(sizeof(struct ionclock_upstream) == 120);
 static_assert(sizeof(struct ionclock_event) == 88);
 
@@ -111,6 +113,9 @@ void ionclock_page_publish(struct ionclock_dev *idev)
 	ionclock_page_fill_timescale(p, ionclock_phc_timescale ==
 				     IONCLOCK_TIMESCALE_UTC);
 	ionclock_page_fill_upstream(p, &idev->upstream, e->map.time_base_ns);
+	ionclock_page_fill_vmclock(p,
+				   ionclock_vmclock_state(ionclock_vmclock_param),
+				   &idev->vmclock);
 	ionclock_seq_write_end(p);
 	preempt_enable();
 	ionclock_device_notify(idev);

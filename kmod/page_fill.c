@@ -10,6 +10,7 @@
 #endif
 #include <linux/ionclock.h>
 
+#include "disruption.h"
 #include "engine.h"
 
 void ionclock_page_fill(struct ionclock_page *p,
@@ -52,4 +53,24 @@ void ionclock_page_fill(struct ionclock_page *p,
 	p->steps_detected = e->steps_detected;
 	p->disruptions = e->disruptions;
 	p->disruption_cause = e->disruption_cause;
+}
+
+/*
+ * The vmclock fields: @state (IONCLOCK_VMCLOCK_*), and with FOLLOWED what
+ * the last good look at the vmclock said.
+ */
+void ionclock_page_fill_vmclock(struct ionclock_page *p, u8 state,
+				const struct ionclock_vmclock_look *v)
+{
+	static const struct ionclock_vmclock_look none;
+
+	if (state != IONCLOCK_VMCLOCK_FOLLOWED)
+		v = &none;
+	p->vmclock_state = state;
+	p->vmclock_status = v->status;
+	p->vmclock_flags = v->flags;
+	p->vmclock_disruption_marker = v->marker;
+	p->vmclock_generation = v->generation;
+	p->vmclock_maxerror_ns = v->maxerror_ns;
+	p->vmclock_esterror_ns = v->esterror_ns;
 }

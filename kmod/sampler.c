@@ -94,7 +94,11 @@ static void ionclock_sample_work(struct work_struct *work)
 						 IONCLOCK_DISRUPTION_PHC_CHANGED);
 		}
 	}
-	ionclock_disruption_check(idev);
+	/*
+	 * What the hypervisor says goes first: a sample taken after a
+	 * migration must not join the window of the samples before it.
+	 */
+	ionclock_disruption_check(idev, ionclock_vmclock_check(idev));
 	idev->kernel_tai_offset_s = kernel_tai_offset_s();
 	err = idev->phc.gone ? -ENODEV :
 	      ionclock_phc_sample(&idev->phc, ionclock_reads_per_sample, &s);

@@ -45,6 +45,10 @@ IONCLOCK_PAGE_ATTR(disruptions, "%u", p.disruptions);
 IONCLOCK_PAGE_ATTR(tai_utc_offset_s, "%d", p.tai_utc_offset_s);
 IONCLOCK_PAGE_ATTR(leap_expiry_tai_s, "%llu",
 		   (unsigned long long)p.leap_expiry_tai_s);
+IONCLOCK_PAGE_ATTR(vmclock, "%s",
+		   ionclock_vmclock_state_name(p.vmclock_state));
+IONCLOCK_PAGE_ATTR(vmclock_disruption_marker, "%llu",
+		   (unsigned long long)p.vmclock_disruption_marker);
 
 /* Seconds since the last good sample, while not following the PHC. */
 static ssize_t holdover_s_show(struct device *dev,
@@ -92,6 +96,8 @@ static struct attribute *ionclock_attrs[] = {
 	&dev_attr_disruptions.attr,
 	&dev_attr_tai_utc_offset_s.attr,
 	&dev_attr_leap_expiry_tai_s.attr,
+	&dev_attr_vmclock.attr,
+	&dev_attr_vmclock_disruption_marker.attr,
 	&dev_attr_holdover_s.attr,
 	&dev_attr_phc.attr,
 	NULL,

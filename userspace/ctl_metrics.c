@@ -77,16 +77,15 @@ static void counter(FILE *f, const char *dev, const char *name,
 
 void disruption_causes(uint32_t cause, char *buf, size_t size)
 {
-	static const char *const names[] = {
-		"suspend", "stall", "counter_jump", "phc_changed",
-	};
-	size_t i, len = 0;
+	size_t len = 0;
+	unsigned int i;
 
 	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(names); i++)
+	for (i = 0; i < IONCLOCK_DISRUPTION_CAUSES; i++)
 		if ((cause & (1u << i)) && len < size)
 			len += snprintf(buf + len, size - len, "%s%s",
-					len ? "," : "", names[i]);
+					len ? "," : "",
+					ionclock_disruption_name(i));
 	if (!buf[0])
 		snprintf(buf, size, "-");
 }
@@ -94,6 +93,44 @@ void disruption_causes(uint32_t cause, char *buf, size_t size)
 static double seconds(int64_t ns)
 {
 	return (double)ns / 1e9;
+}
+
+/*
+ * The hypervisor's vmclock as the module last read it: whether it is
+ * followed, its clock_status, the maintenance it announces (0 none, 1
+ * within about a day, 2 within about an hour) and its own error figures
+ * where it fills them.
+ */
+static void vmclock_metrics(FILE *f, const char *dev,
+			    const struct ionclock_page *pg)
+{
+	bool followed = pg->vmclock_state == IONCLOCK_VMCLOCK_FOLLOWED;
+	char extra[96];
+
+	family(f, "ionclock_vmclock_info", "gauge",
+	       "The hypervisor's vmclock device: followed, absent, off or unsupported, and its clock_status (value always 1).");
+	snprintf(extra, sizeof(extra), ",state=\"%s\",status=\"%s\"",
+		 ionclock_vmclock_state_name(pg->vmclock_state),
+		 followed ? ionclock_vmclock_status_name(pg->vmclock_status) :
+		 "none");
+	sample(f, dev, "ionclock_vmclock_info", extra, "1");
+	if (!followed)
+		return;
+	family(f, "ionclock_vmclock_disruption_announced", "gauge",
+	       "A disruption (migration) the hypervisor announces: 0 none, 1 within about a day, 2 within about an hour.");
+	sample(f, dev, "ionclock_vmclock_disruption_announced", NULL, "%d",
+	       pg->vmclock_flags & IONCLOCK_VMCLOCK_F_DISRUPTION_IMMINENT ? 2 :
+	       pg->vmclock_flags & IONCLOCK_VMCLOCK_F_DISRUPTION_SOON ? 1 : 0);
+	family(f, "ionclock_vmclock_disruption_marker", "gauge",
+	       "The vmclock's disruption marker: changes on every migration or restore.");
+	sample(f, dev, "ionclock_vmclock_disruption_marker", NULL, "%" PRIu64,
+	       (uint64_t)pg->vmclock_disruption_marker);
+	if (pg->vmclock_flags & IONCLOCK_VMCLOCK_F_MAXERROR_VALID) {
+		family(f, "ionclock_vmclock_max_error_seconds", "gauge",
+		       "The hypervisor's own maximum error of its clock, as the vmclock says.");
+		sample(f, dev, "ionclock_vmclock_max_error_seconds", NULL,
+		       "%.9f", seconds((int64_t)pg->vmclock_maxerror_ns));
+	}
 }
 
 /* holdover_s from the device's sysfs directory; -1 if unreadable. */
@@ -211,6 +248,7 @@ static void write_metrics(FILE *f, struct ctl *ctl,
 	       "1 from a disruption until the PHC's rate is re-fitted.");
 	sample(f, dev, "ionclock_disrupted", NULL, "%d",
 	       !!(pg->flags & IONCLOCK_FLAG_DISRUPTED));
+	vmclock_metrics(f, dev, pg);
 
 	holdover = holdover_seconds(dev);
 	if (holdover >= 0) {

@@ -45,6 +45,42 @@ static void print_str(const char *key, const char *v)
 	printf("%s %s\n", key, v[0] ? v : "-");
 }
 
+/*
+ * The hypervisor's vmclock: whether it is followed, and then its status,
+ * its disruption marker and generation, the maintenance it announces and
+ * its own error figures ("" where it fills none).
+ */
+static void print_vmclock(const struct ionclock_page *pg)
+{
+	uint32_t f = pg->vmclock_flags;
+
+	print_str("vmclock", ionclock_vmclock_state_name(pg->vmclock_state));
+	if (pg->vmclock_state != IONCLOCK_VMCLOCK_FOLLOWED)
+		return;
+	print_str("vmclock_status",
+		  ionclock_vmclock_status_name(pg->vmclock_status));
+	printf("vmclock_disruption_marker %" PRIu64 "\n",
+	       (uint64_t)pg->vmclock_disruption_marker);
+	if (f & IONCLOCK_VMCLOCK_F_GENERATION_PRESENT)
+		printf("vmclock_generation %" PRIu64 "\n",
+		       (uint64_t)pg->vmclock_generation);
+	else
+		print_str("vmclock_generation", "");
+	print_str("vmclock_disruption_announced",
+		  f & IONCLOCK_VMCLOCK_F_DISRUPTION_IMMINENT ? "imminent" :
+		  f & IONCLOCK_VMCLOCK_F_DISRUPTION_SOON ? "soon" : "no");
+	if (f & IONCLOCK_VMCLOCK_F_MAXERROR_VALID)
+		printf("vmclock_max_error_ns %" PRIu64 "\n",
+		       (uint64_t)pg->vmclock_maxerror_ns);
+	else
+		print_str("vmclock_max_error_ns", "");
+	if (f & IONCLOCK_VMCLOCK_F_ESTERROR_VALID)
+		printf("vmclock_est_error_ns %" PRIu64 "\n",
+		       (uint64_t)pg->vmclock_esterror_ns);
+	else
+		print_str("vmclock_est_error_ns", "");
+}
+
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	int64_t t, earliest, latest, off, half;
@@ -71,6 +107,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	disruption_causes(pg.disruption_cause, cause, sizeof(cause));
 	printf("disruptions %u\ndisruption_cause %s\n", pg.disruptions, cause);
 	print_str("disrupted", pg.flags & IONCLOCK_FLAG_DISRUPTED ? "yes" : "no");
+	print_vmclock(&pg);
 	if (pg.flags & IONCLOCK_FLAG_TAI_OFFSET_VALID)
 		printf("tai_utc_offset_s %d\n", pg.tai_utc_offset_s);
 	else

@@ -734,17 +734,32 @@ struct disruption_case {
 	s64 gap_ns;
 	s64 step_ns;
 	s64 dfreq_ppb;
+	u32 cause;
 };
 
+/*
+ * The vmclock cases have no gap: a VM restored under QEMU resumes its
+ * counter and its emulated PHC where they were saved, so only the
+ * hypervisor's word (and the PHC of the new host) says anything happened.
+ */
 static const struct disruption_case disruption_cases[] = {
 	{ "SIGSTOP 10 s, nothing moved, tsc", &sim_tsc_3ghz,
-	  10 * SIM_NSEC_PER_SEC, 0, 0 },
+	  10 * SIM_NSEC_PER_SEC, 0, 0, IONCLOCK_DISRUPTION_STALL },
 	{ "migrated: PHC +3 s, rate +300 ppm, tsc", &sim_tsc_3ghz,
-	  2 * SIM_NSEC_PER_SEC, 3 * SIM_NSEC_PER_SEC, 300000 },
+	  2 * SIM_NSEC_PER_SEC, 3 * SIM_NSEC_PER_SEC, 300000,
+	  IONCLOCK_DISRUPTION_STALL },
 	{ "restored: PHC -2 s, rate -900 ppm, monotonic_raw", &sim_mono_raw,
-	  30 * SIM_NSEC_PER_SEC, -2 * SIM_NSEC_PER_SEC, -900000 },
+	  30 * SIM_NSEC_PER_SEC, -2 * SIM_NSEC_PER_SEC, -900000,
+	  IONCLOCK_DISRUPTION_STALL },
 	{ "resumed: PHC +40 ms, rate +50 ppm, tsc 2.4GHz", &sim_tsc_2_4ghz,
-	  60 * SIM_NSEC_PER_SEC, 40 * SIM_NSEC_PER_MS, 50000 },
+	  60 * SIM_NSEC_PER_SEC, 40 * SIM_NSEC_PER_MS, 50000,
+	  IONCLOCK_DISRUPTION_STALL },
+	{ "vmclock: restored, no gap, PHC +5 ms, rate +100 ppm, tsc",
+	  &sim_tsc_3ghz, 0, 5 * SIM_NSEC_PER_MS, 100000,
+	  IONCLOCK_DISRUPTION_VMCLOCK },
+	{ "vmclock: migrated, no gap, PHC -5 ms, nothing else, tsc",
+	  &sim_tsc_3ghz, 0, -5 * SIM_NSEC_PER_MS, 0,
+	  IONCLOCK_DISRUPTION_VMCLOCK },
 };
 
 static void run_disruption(const struct sim_env *env, const void *param)
@@ -765,7 +780,7 @@ static void run_disruption(const struct sim_env *env, const void *param)
 	/* Nothing ran during the gap; the PHC is another one after it. */
 	s->now += sim_ticks_from_ns(s, tc->gap_ns);
 	sim_set_phc(s, tc->step_ns, s->freq_ppb + tc->dfreq_ppb);
-	ionclock_engine_disrupted(&s->e, IONCLOCK_DISRUPTION_STALL);
+	ionclock_engine_disrupted(&s->e, tc->cause);
 	SIM_EXPECT(env, s->e.disrupted && s->e.generation != gen,
 		   "%s: not marked disrupted", tc->name);
 	SIM_EXPECT(env, sim_published(s, s->now) >= before,
@@ -789,7 +804,7 @@ static void run_disruption(const struct sim_env *env, const void *param)
 		   disrupted_samples < 2 * IONCLOCK_MIN_FIT,
 		   "%s: disrupted for %u samples", tc->name, disrupted_samples);
 	SIM_EXPECT(env, s->e.disruptions == 1 &&
-		   s->e.disruption_cause == IONCLOCK_DISRUPTION_STALL,
+		   s->e.disruption_cause == tc->cause,
 		   "%s: %u disruptions, cause %u", tc->name, s->e.disruptions,
 		   s->e.disruption_cause);
 	SIM_EXPECT(env, s->e.state == IONCLOCK_STATE_TRACKING, "%s: state %d",

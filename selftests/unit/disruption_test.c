@@ -4,6 +4,8 @@
  * clocks: what a suspend, a stall and a counter jump look like, and what
  * an ordinary late poll must not be taken for.
  */
+#include <string.h>
+
 #include <linux/ionclock.h>
 
 #include "disruption.h"
@@ -71,8 +73,81 @@ static void test_judge(struct unit *u)
 	}
 }
 
+/* Two looks at a vmclock page, and whether they make a disruption. */
+struct vmclock_case {
+	const char *what;
+	struct ionclock_vmclock_look last, now;
+	bool want;
+};
+
+#define GEN	IONCLOCK_VMCLOCK_F_GENERATION_PRESENT
+
+static const struct vmclock_case vmclock_cases[] = {
+	{ "nothing moved", { true, 0, 0, 7, 0, 0, 0 }, { true, 0, 0, 7, 0, 0, 0 }, false },
+	{ "the marker moved (QEMU's restore: +1)", { true, 0, 0, 7, 0, 0, 0 },
+	  { true, 0, 0, 8, 0, 0, 0 }, true },
+	{ "the marker went to another value, not +1", { true, 0, 0, 7, 0, 0, 0 },
+	  { true, 0, 0, 3, 0, 0, 0 }, true },
+	{ "the generation moved, the marker not", { true, 0, GEN, 7, 1, 0, 0 },
+	  { true, 0, GEN, 7, 2, 0, 0 }, true },
+	{ "a generation without the present flag is not looked at",
+	  { true, 0, 0, 7, 1, 0, 0 }, { true, 0, 0, 7, 2, 0, 0 }, false },
+	{ "the status and flags changed, nothing else",
+	  { true, IONCLOCK_VMCLOCK_STATUS_SYNCHRONIZED, 0, 7, 0, 0, 0 },
+	  { true, IONCLOCK_VMCLOCK_STATUS_FREERUNNING,
+	    IONCLOCK_VMCLOCK_F_DISRUPTION_IMMINENT, 7, 0, 0, 0 }, false },
+	{ "the first look only records", { false, 0, 0, 0, 0, 0, 0 },
+	  { true, 0, 0, 9, 0, 0, 0 }, false },
+	{ "a look that did not settle says nothing", { true, 0, 0, 7, 0, 0, 0 },
+	  { false, 0, 0, 0, 0, 0, 0 }, false },
+};
+
+static void test_vmclock(struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vmclock_cases); i++) {
+		const struct vmclock_case *c = &vmclock_cases[i];
+		bool got = ionclock_vmclock_disrupted(&c->last, &c->now);
+
+		UNIT_EXPECT(u, got == c->want, "%s: %d, want %d", c->what, got,
+			    c->want);
+	}
+}
+
+/* The page carries the last look only while the vmclock is followed. */
+static void test_vmclock_page(struct unit *u)
+{
+	struct ionclock_vmclock_look v = {
+		true, IONCLOCK_VMCLOCK_STATUS_SYNCHRONIZED,
+		IONCLOCK_VMCLOCK_F_DISRUPTION_SOON |
+		IONCLOCK_VMCLOCK_F_MAXERROR_VALID | GEN, 42, 3, 1500, 700,
+	};
+	struct ionclock_page p;
+
+	memset(&p, 0xa5, sizeof(p));
+	ionclock_page_fill_vmclock(&p, IONCLOCK_VMCLOCK_FOLLOWED, &v);
+	UNIT_EXPECT(u, p.vmclock_state == IONCLOCK_VMCLOCK_FOLLOWED &&
+		    p.vmclock_status == IONCLOCK_VMCLOCK_STATUS_SYNCHRONIZED &&
+		    p.vmclock_flags == v.flags &&
+		    p.vmclock_disruption_marker == 42 &&
+		    p.vmclock_generation == 3 && p.vmclock_maxerror_ns == 1500 &&
+		    p.vmclock_esterror_ns == 700,
+		    "followed: state %u status %u flags 0x%x marker %llu",
+		    p.vmclock_state, p.vmclock_status, p.vmclock_flags,
+		    (unsigned long long)p.vmclock_disruption_marker);
+	ionclock_page_fill_vmclock(&p, IONCLOCK_VMCLOCK_ABSENT, &v);
+	UNIT_EXPECT(u, p.vmclock_state == IONCLOCK_VMCLOCK_ABSENT &&
+		    !p.vmclock_status && !p.vmclock_flags &&
+		    !p.vmclock_disruption_marker && !p.vmclock_generation &&
+		    !p.vmclock_maxerror_ns && !p.vmclock_esterror_ns,
+		    "absent: the fields are not cleared");
+}
+
 const struct unit_case unit_disruption_cases[] = {
 	{ "disruption: suspend, stall and counter jump told from a late poll",
 	  test_judge },
+	{ "disruption: the vmclock's marker and generation", test_vmclock },
+	{ "disruption: the vmclock fields of the page", test_vmclock_page },
 	{ NULL, NULL },
 };

@@ -345,6 +345,41 @@ struct ionclock_page {
 	__u32 utc_sources;
 	__u32 utc_disagree;
 	__u32 disruptions;		/* disruptions seen since load */
+
+	/*
+	 * The hypervisor's vmclock device (Linux's ptp_vmclock, ACPI
+	 * "AMZNC10C"/"VMCLOCK"), as the module last read it, before the
+	 * sample this page was published from (see VMCLOCK below).
+	 * @vmclock_state says whether it is followed; the rest is filled
+	 * only with IONCLOCK_VMCLOCK_FOLLOWED.
+	 */
+	__u8 vmclock_state;
+#define IONCLOCK_VMCLOCK_UNSUPPORTED	0 /* built without <linux/vmclock-abi.h> */
+#define IONCLOCK_VMCLOCK_OFF		1 /* vmclock=off */
+#define IONCLOCK_VMCLOCK_ABSENT		2 /* no vmclock device found */
+#define IONCLOCK_VMCLOCK_FOLLOWED	3 /* followed: the fields below hold */
+#define IONCLOCK_VMCLOCK_STATES		4
+	__u8 vmclock_status;		/* the device's clock_status, as is */
+#define IONCLOCK_VMCLOCK_STATUS_UNKNOWN		0
+#define IONCLOCK_VMCLOCK_STATUS_INITIALIZING	1
+#define IONCLOCK_VMCLOCK_STATUS_SYNCHRONIZED	2
+#define IONCLOCK_VMCLOCK_STATUS_FREERUNNING	3
+#define IONCLOCK_VMCLOCK_STATUS_UNRELIABLE	4
+	__u16 pad5;
+	__u32 vmclock_flags;		/* IONCLOCK_VMCLOCK_F_* */
+/* The hypervisor announces a disruption (a migration) in about a day. */
+#define IONCLOCK_VMCLOCK_F_DISRUPTION_SOON	(1u << 0)
+/* ... in about an hour. */
+#define IONCLOCK_VMCLOCK_F_DISRUPTION_IMMINENT	(1u << 1)
+/* @vmclock_maxerror_ns, @vmclock_esterror_ns hold the device's values. */
+#define IONCLOCK_VMCLOCK_F_MAXERROR_VALID	(1u << 2)
+#define IONCLOCK_VMCLOCK_F_ESTERROR_VALID	(1u << 3)
+/* The device bumps @vmclock_generation on each snapshot restore. */
+#define IONCLOCK_VMCLOCK_F_GENERATION_PRESENT	(1u << 4)
+	__u64 vmclock_disruption_marker; /* the device's disruption_marker */
+	__u64 vmclock_generation;	/* its vm_generation_counter */
+	__u64 vmclock_maxerror_ns;	/* its time_maxerror_nanosec */
+	__u64 vmclock_esterror_ns;	/* its time_esterror_nanosec */
 };
 
 #define IONCLOCK_PAGE_SIZE		4096
@@ -354,6 +389,31 @@ struct ionclock_page {
 #define IONCLOCK_DISRUPTION_STALL	(1u << 1) /* no sample for far longer than the poll */
 #define IONCLOCK_DISRUPTION_COUNTER_JUMP (1u << 2) /* the counter left MONOTONIC_RAW */
 #define IONCLOCK_DISRUPTION_PHC_CHANGED	(1u << 3) /* the PHC was replaced */
+#define IONCLOCK_DISRUPTION_VMCLOCK	(1u << 4) /* the hypervisor said so (vmclock) */
+#define IONCLOCK_DISRUPTION_CAUSES	5
+
+/*
+ * VMCLOCK
+ *
+ * On a VM with a vmclock device (QEMU's -device vmclock, Linux 6.13+'s
+ * ptp_vmclock; module parameter vmclock=auto, the default) the module
+ * reads the device's page itself, read-only, under its sequence count:
+ * before every sample and so every poll period.  When its
+ * disruption_marker or its vm_generation_counter changed since the last
+ * look, the hypervisor says the counter and every calibration are
+ * invalid (a live migration, a snapshot restore): that is a disruption
+ * with IONCLOCK_DISRUPTION_VMCLOCK, handled as any other (DISRUPTIONS
+ * above), and taken before the sample it precedes.  The device's
+ * announcement of maintenance to come (disruption soon: about a day;
+ * imminent: about an hour), its clock_status and its own error figures,
+ * where the hypervisor fills them, are copied into the vmclock fields for
+ * whoever watches; the module does not take its time from the vmclock.
+ *
+ * A mapping whose @vmclock_disruption_marker (or @vmclock_generation)
+ * differs from the one the vmclock page shows now was made before a
+ * disruption the module has not handled yet (at most one poll period
+ * ago): a reader that maps the vmclock too (/dev/vmclock0) can tell.
+ */
 
 /*
  * ioctl magic; see Documentation/userspace-api/ioctl/ioctl-number.rst, where

@@ -72,4 +72,45 @@ static inline const char *ionclock_read_method_name(__u32 method)
 	return method < IONCLOCK_READ_METHODS ? names[method] : "unknown";
 }
 
+/* The page's vmclock_state: "unsupported", "off", "absent", "followed". */
+static inline const char *ionclock_vmclock_state_name(__u32 state)
+{
+	static const char *const names[IONCLOCK_VMCLOCK_STATES] = {
+		[IONCLOCK_VMCLOCK_UNSUPPORTED] = "unsupported",
+		[IONCLOCK_VMCLOCK_OFF] = "off",
+		[IONCLOCK_VMCLOCK_ABSENT] = "absent",
+		[IONCLOCK_VMCLOCK_FOLLOWED] = "followed",
+	};
+
+	return state < IONCLOCK_VMCLOCK_STATES ? names[state] : "unknown";
+}
+
+/* The vmclock's clock_status, as its ABI names it; else "unknown". */
+static inline const char *ionclock_vmclock_status_name(__u32 status)
+{
+	static const char *const names[IONCLOCK_VMCLOCK_STATUS_UNRELIABLE + 1] = {
+		[IONCLOCK_VMCLOCK_STATUS_UNKNOWN] = "unknown",
+		[IONCLOCK_VMCLOCK_STATUS_INITIALIZING] = "initializing",
+		[IONCLOCK_VMCLOCK_STATUS_SYNCHRONIZED] = "synchronized",
+		[IONCLOCK_VMCLOCK_STATUS_FREERUNNING] = "freerunning",
+		[IONCLOCK_VMCLOCK_STATUS_UNRELIABLE] = "unreliable",
+	};
+
+	return status <= IONCLOCK_VMCLOCK_STATUS_UNRELIABLE ? names[status] :
+	       "unknown";
+}
+
+/*
+ * IONCLOCK_DISRUPTION_* bit i's name, for dmesg, status and the metrics:
+ * "suspend", "stall", "counter_jump", "phc_changed", "vmclock".
+ */
+static inline const char *ionclock_disruption_name(unsigned int bit)
+{
+	static const char *const names[IONCLOCK_DISRUPTION_CAUSES] = {
+		"suspend", "stall", "counter_jump", "phc_changed", "vmclock",
+	};
+
+	return bit < IONCLOCK_DISRUPTION_CAUSES ? names[bit] : "unknown";
+}
+
 #endif /* _UAPI_LINUX_IONCLOCK_NAMES_H */
