@@ -21,7 +21,9 @@
 #                        the grandmaster and a feeder lost, a leap second
 #   make check-migration a VM paused (monitor stop/cont) and its QEMU
 #                        stopped (SIGSTOP/SIGCONT) under a reader: never
-#                        backward, the PHC inside every bound (KERNEL=6.12)
+#                        backward, the PHC inside every bound (KERNEL=6.12);
+#                        KERNEL=trixie-backports: saved to a file, its PHC
+#                        moved, restored with -incoming (vmclock)
 #   make check-fuzz      hostile ioctls, mappings, phc= lists and rmmod on that
 #                        kernel (FUZZ_IOCTLS, default 1000000)
 #   make demo            boot a VM with an igb NIC, show ionclock live, and

@@ -6,7 +6,7 @@
 # status is non-zero if anything failed or nothing ran.
 #   check.sh all | unit (and preload-host) | kunit | install |
 #            vm <6.1|6.12|trixie|trixie-backports> [bound] | debug | fuzz |
-#            fleet [6.12|6.1] | migration [6.12|6.1] | deps |
+#            fleet [6.12|6.1] | migration [6.12|6.1|trixie-backports] | deps |
 #            metrics | ops | feed | style
 # debug is the VM plan on our own KASAN/lockdep/kmemleak/UBSAN kernel: the
 # first run builds it (about 10 minutes on two cores), then about 6.
@@ -168,8 +168,10 @@ all)
 	run_vm trixie-backports
 	run_vm debug
 	run_fuzz
-	# A VM paused and its QEMU stopped under a reader.
+	# A VM paused and its QEMU stopped under a reader; and one saved to
+	# a file, its PHC moved, restored (vmclock: trixie-backports).
 	run_script migration selftests/vm/migration.sh
+	run_script migration selftests/vm/migration.sh trixie-backports
 	# Three VMs in one PTP domain: do their bounds agree?
 	run_script fleet selftests/vm/fleet.sh
 	# The VMs' metrics through promtool and node_exporter.

@@ -64,6 +64,16 @@ vm_kernel() {
 	vm_vmlinuz=$vm_root/boot/vmlinuz-$vm_abi
 }
 
+# vm_has_vmclock: whether this QEMU has -device vmclock and vm_kdir's
+# kernel its driver (ptp_vmclock, 6.13+): then the VM gets the device.
+# QEMU fills in no clock data, only the disruption fields; ionclock reads
+# the page itself, whether or not the driver is loaded.
+vm_has_vmclock() {
+	qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vmclock"' &&
+	modprobe -d "$vm_root" -S "$vm_abi" --show-depends ptp_vmclock \
+		>/dev/null 2>&1
+}
+
 # vm_build_module <dir> [skew]: ionclock.ko and the fake PHC built W=1
 # against vm_kdir in <dir>/mod; with "skew", also the build that takes its
 # mirror of struct ptp_clock for wrong (phc.c), in <dir>/mod-skew.
@@ -108,7 +118,8 @@ vm_copy_program() {
 }
 
 # vm_initramfs <dir> <init> <mod-dir> [program...]: the initramfs tree in
-# <dir>: busybox, the NIC drivers in load order, ionclock.ko and the fake
+# <dir>: busybox, the NIC drivers (and vm_modules, default none) in load
+# order, ionclock.ko and the fake
 # PHC from <mod-dir>, the selftests, the programs named, <init> as PID 1
 # and the guest's shell library (selftests/vm/guest/).
 # The caller adds its own files, then packs it with vm_pack.
@@ -118,7 +129,8 @@ vm_initramfs() {
 	rm -rf "$ird" && mkdir -p "$ird"/{bin,sbin,dev,proc,sys,tmp,modules,tests,lib64,lib/x86_64-linux-gnu}
 	cp /usr/bin/busybox "$ird/bin/busybox"
 	: >"$ird/modules/order"
-	modprobe -d "$vm_root" -S "$vm_abi" --show-depends -a igb e1000e |
+	# shellcheck disable=SC2086 # a list of module names
+	modprobe -d "$vm_root" -S "$vm_abi" --show-depends -a igb e1000e ${vm_modules:-} |
 	while read -r cmd path _; do
 		[ "$cmd" = insmod ] || continue
 		name=$(basename "$path"); name=${name%.xz}

@@ -9,7 +9,23 @@
 # SIGSTOP for PAUSE_S and SIGCONT.  Both vCPUs run on one host thread
 # (run.sh's bound mode: the guest TSC is then a steady oscillator).
 #
-#   migration.sh [6.12|6.1|debug]
+# On trixie-backports (a kernel with the vmclock driver, QEMU's -device
+# vmclock) the VM is migrated instead: "stop", "migrate file:", "quit";
+# the PHC moved by PHC_STEP_NS in the saved state; a new QEMU with the
+# same devices and -incoming, "cont".  QEMU's igb keeps no PHC of its
+# own: SYSTIM is computed at each read as timadj + QEMU_CLOCK_VIRTUAL
+# scaled by TIMINCA (hw/net/e1000x_common.c), and only timadj (and the
+# registers) is in its vmstate, the last field of its section.
+# QEMU_CLOCK_VIRTUAL itself is migrated to resume where it stopped, as
+# is the guest's TSC, so a restore moves none of the guest's clocks: the
+# guest sees no gap, and the vmclock's disruption marker (bumped by
+# QEMU's post_load, hw/acpi/vmclock.c) is the only sign.  The host moves
+# the PHC honestly, and by a known amount, by adding PHC_STEP_NS to
+# timadj in the saved file: the destination's PHC then reads that much
+# later than the source's would have, as another host's clock may.  The
+# guest checks it saw that jump against its counter.
+#
+#   migration.sh [6.12|6.1|debug|trixie-backports]
 #
 # TAP on stdout, ending "migration: N passed, N failed"; the guest's
 # console in build/migration-<series>/console.log.  Hold the VM lock.
@@ -21,7 +37,10 @@ series=${1:-6.12}
 out=$vm_top/build/migration-$series
 tmp=$out/tmp
 pause_s=${PAUSE_S:-10}
+phc_step_ns=${PHC_STEP_NS:-50000000}
 read_s=60
+flow=pause
+[ "$series" != trixie-backports ] || flow="file"
 timeout_s=${IONCLOCK_VM_TIMEOUT:-600}
 qpid=
 vmpid=
@@ -29,6 +48,7 @@ vmpid=
 cleanup() {
 	[ -z "$qpid" ] || kill -CONT "$qpid" 2>/dev/null
 	[ -z "$vmpid" ] || kill "$vmpid" 2>/dev/null
+	[ -z "${vm2pid:-}" ] || kill "$vm2pid" 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -80,45 +100,189 @@ pause_sigstop() {
 }
 
 guest_line() {
-	tr -d '\r' <"$out/console.log" | grep "$1"
+	console | grep "$1"
+}
+
+# Both QEMUs' consoles, the source's then the destination's.
+console() {
+	cat "$out/console.log" "$out/console2.log" 2>/dev/null | tr -d '\r'
+}
+
+# Wait up to $1 s for QEMU $2 to exit.
+wait_exit() {
+	local i
+	for i in $(seq $((${1} * 5))); do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The saved VM: stop, migrate to the file, check it completed, quit.
+save_vm() {
+	local st i
+	monitor stop >/dev/null || return 1
+	monitor "migrate file:$out/vm.state" >/dev/null || return 1
+	for i in $(seq 60); do
+		st=$(monitor "info migrate" | tr -d '\033')
+		echo "$st" | grep -aq 'Migration status: completed' && break
+		echo "$st" | grep -aq 'Migration status: failed' && break
+		sleep 1
+	done
+	echo "$st" | grep -a 'Migration status'
+	echo "$st" | grep -aq 'Migration status: completed' || return 1
+	monitor quit >/dev/null
+	wait_exit 30 "$qpid"
+}
+
+# The igb's timadj, the last field of its section, moved by $phc_step_ns.
+move_phc() {
+	python3 - "$out/vm.state" "$phc_step_ns" <<'PY'
+import re, struct, sys, time
+path, step = sys.argv[1], int(sys.argv[2])
+data = bytearray(open(path, 'rb').read())
+# A full section: 0x04, be32 section id, idstr's length, idstr
+# ("<pci address>/igb"), be32 instance, be32 version; its fields; then,
+# with section footers (every machine type since 2.4), 0x7e and the id.
+found = []
+for m in re.finditer(rb'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/igb', data):
+    at = m.start()
+    if data[at - 1] != len(m.group(0)) or data[at - 6] != 0x04:
+        continue
+    sid = bytes(data[at - 5:at - 1])
+    end = data.find(b'\x7e' + sid, m.end() + 8)
+    # The footer is followed by the next section's type, or EOF (0x1f).
+    while end > 0 and data[end + 5] not in (0x02, 0x03, 0x04, 0x1f):
+        end = data.find(b'\x7e' + sid, end + 1)
+    if end > 0:
+        found.append(end - 8)
+if len(found) != 1:
+    sys.exit('igb sections found: %d' % len(found))
+off = found[0]
+timadj = struct.unpack('>q', data[off:off + 8])[0]
+# The guest's igb driver set its PHC to the guest's CLOCK_REALTIME, the
+# host's time at boot, minus QEMU's virtual clock then: within an hour.
+if abs(timadj - time.time_ns()) > 3600 * 10**9:
+    sys.exit('timadj %d at %d is not a time of today' % (timadj, off))
+struct.pack_into('>q', data, off, timadj + step)
+open(path, 'wb').write(data)
+print('timadj at byte %d: %d -> %d (%+d ns)' % (off, timadj, timadj + step, step))
+PY
+}
+
+# A new QEMU with the same machine, restoring the file, and "cont".
+restore_vm() {
+	local i
+	rm -f "$out/monitor.sock"
+	vm_monitor=unix:$out/monitor.sock,server=on,wait=off
+	timeout --foreground "$timeout_s" qemu-system-x86_64 \
+		-accel tcg,thread=single -cpu max -smp "${vm_smp:-2}" -m 1G \
+		-nographic -no-reboot \
+		-kernel "$vm_vmlinuz" -initrd "$out/initramfs.gz" \
+		-append "$vm_append" \
+		-chardev file,id=result,path="$out/result" \
+		-device isa-serial,chardev=result \
+		-monitor "$vm_monitor" -serial stdio \
+		-device igb -device e1000e -device vmclock \
+		-pidfile "$out/qemu.pid" -S -incoming "file:$out/vm.state" \
+		</dev/null >"$out/console2.log" 2>&1 &
+	vm2pid=$!
+	for i in $(seq 50); do
+		[ -S "$out/monitor.sock" ] && break
+		sleep 0.2
+	done
+	wait_status paused 60
+	# While the state still loads ("paused (inmigrate)") cont only asks
+	# for a start once it is in.
+	monitor cont >/dev/null || return 1
+	wait_status running 30
+}
+
+# Wait up to $2 s for the monitor's "info status" to say $1; print it.
+wait_status() {
+	local st i
+	for i in $(seq "$2"); do
+		st=$(monitor "info status" | tr -d '\033')
+		echo "$st" | grep -aq "VM status: $1" && break
+		sleep 1
+	done
+	echo "$st" | grep -a 'VM status' | tail -n 1
+	echo "$st" | grep -aq "VM status: $1"
+}
+
+# What the guest said, across both consoles.
+plan_ended() { console | grep -q '^ionclock-vm: totals'; }
+reader_passed() { console | grep -q "ionclock-suite: $series migration pass=1 fail=0"; }
+restore_seen() {
+	console | grep -Eq '^migration-reader: .* disruptions [1-9][0-9]* causes 0x[0-9a-f]*[13579bdf][0-9a-f] '
+}
+sigstop_seen() {
+	console | grep -Eq '^migration-reader: .* long [1-9][0-9]* disruptions [1-9]'
 }
 
 mkdir -p "$out" "$tmp"
 vm_kernel "$series" >&2 || exit 1
+vmclock=()
+if [ "$flow" = file ]; then
+	result "this QEMU has -device vmclock, this kernel its driver" vm_has_vmclock
+	vmclock=(-device vmclock)
+	vm_modules=ptp_vmclock
+fi
 vm_build_module "$out" >&2 || exit 1
 ird=$out/initramfs
 vm_initramfs "$ird" "$vm_top/selftests/vm/init.sh" "$out/mod" /usr/sbin/phc_ctl >&2 ||
 	exit 1
 echo migration >"$ird/mode"
 echo "$read_s" >"$ird/migration_seconds"
+echo "$flow" >"$ird/migration_flow"
+echo "$phc_step_ns" >"$ird/migration_phc_step_ns"
 vm_pack "$ird" "$out/initramfs.gz"
 
-rm -f "$out/monitor.sock" "$out/qemu.pid" "$out/console.log"
+rm -f "$out/monitor.sock" "$out/qemu.pid" "$out/console.log" "$out/console2.log" \
+	"$out/vm.state"
 vm_monitor=unix:$out/monitor.sock,server=on,wait=off
-vm_log "booting $vm_abi (TCG, one host thread), pauses of $pause_s s"
+if [ "$flow" = file ]; then
+	vm_log "booting $vm_abi (TCG, one host thread), to be saved to a file and restored"
+else
+	vm_log "booting $vm_abi (TCG, one host thread), pauses of $pause_s s"
+fi
 vm_boot "$out" "$timeout_s" tcg,thread=single -device igb -device e1000e \
-	-pidfile "$out/qemu.pid" >"$tmp/boot.out" 2>&1 &
+	"${vmclock[@]}" -pidfile "$out/qemu.pid" >"$tmp/boot.out" 2>&1 &
 vmpid=$!
 
 result "the guest is reading, tracking the igb PHC" wait_console migration-ready 240
 qpid=$(cat "$out/qemu.pid" 2>/dev/null)
 result "QEMU's pid is known" [ -n "$qpid" ]
 sleep 5
-result "monitor stop for $pause_s s, then cont" pause_monitor
-sleep 10
-result "SIGSTOP QEMU for $pause_s s, then SIGCONT" pause_sigstop
-wait "$vmpid"
-vmpid=
-result "the guest's plan ran to its end" \
-	sh -c "tr -d '\r' <'$out/console.log' | grep -q '^ionclock-vm: totals'"
-for l in migration-gap migration-event migration-outside migration-backward \
-	 migration-reader; do
+if [ "$flow" = file ]; then
+	result "stop, migrate to a file, quit" save_vm
+	wait "$vmpid"
+	vmpid=
+	qpid=
+	result "the PHC moved by $phc_step_ns ns in the saved state" move_phc
+	result "a new QEMU restores it with -incoming, cont" restore_vm
+	wait "$vm2pid"
+	vm2pid=
+else
+	result "monitor stop for $pause_s s, then cont" pause_monitor
+	sleep 10
+	result "SIGSTOP QEMU for $pause_s s, then SIGCONT" pause_sigstop
+	wait "$vmpid"
+	vmpid=
+fi
+result "the guest's plan ran to its end" plan_ended
+for l in migration-gap migration-event migration-announced migration-outside \
+	 migration-backward migration-reader; do
 	guest_line "^$l" | sed 's/^/# /'
 done
-result "the reader: no read backward, the PHC inside every bound" \
-	sh -c "tr -d '\r' <'$out/console.log' | grep -q 'ionclock-suite: $series migration pass=1 fail=0'"
-result "the guest saw the SIGSTOP as a gap of $((pause_s - 2)) s or more, and a disruption" \
-	sh -c "tr -d '\r' <'$out/console.log' | grep -Eq '^migration-reader: .* long [1-9][0-9]* disruptions [1-9]'"
+result "the reader: no read backward, the PHC inside every bound" reader_passed
+if [ "$flow" = file ]; then
+	result "the guest saw the restore as a disruption with cause vmclock (0x10)" \
+		restore_seen
+else
+	result "the guest saw the SIGSTOP as a gap of $((pause_s - 2)) s or more, and a disruption" \
+		sigstop_seen
+fi
 result "every guest check passed (the verdict port)" \
 	sh -c "tr -d '\r' <'$out/result' | grep -qx success"
 echo "1..$n"

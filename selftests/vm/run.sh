@@ -7,11 +7,13 @@
 # stock driver) and an e1000e (whose PHC runs 2.5x fast), load ionclock.ko
 # and run the selftests inside.
 #
-#   run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]
+#   run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed|vmclock]
 #
 # soak runs only the fault scenarios and the reloads, each for
 # FAULT_SOAK_SECONDS (600); preload only the LD_PRELOAD drop-in's stage;
-# feed only what the PTP feed changed (control, upstream, ptp4l).
+# feed only what the PTP feed changed (control, upstream, ptp4l); vmclock
+# only the vmclock stage.  Where QEMU has -device vmclock and the kernel
+# its driver (trixie-backports), check and vmclock boot with the device.
 #
 # fuzz (make check-fuzz, on the debug kernel) runs the hostile-input plan
 # (guest/plan-fuzz.sh) instead: FUZZ_IOCTLS (1000000) random ioctls beside
@@ -42,12 +44,12 @@
 # reported anything.
 set -euo pipefail
 
-series=${1:?usage: run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed]}
+series=${1:?usage: run.sh <6.1|6.12|trixie|trixie-backports|debug> [check|demo|soak|bound|bench|fuzz|preload|feed|vmclock]}
 mode=${2:-check}
 . "$(dirname "$0")/lib.sh"
 top=$vm_top
 out=$top/build/vm-$series
-case "$mode" in bench | bound | fuzz | preload | feed) out=$out-$mode ;; esac
+case "$mode" in bench | bound | fuzz | preload | feed | vmclock) out=$out-$mode ;; esac
 accel=tcg
 [ "$mode" != bound ] || accel=tcg,thread=single
 timeout_s=${IONCLOCK_VM_TIMEOUT:-1200}
@@ -68,6 +70,14 @@ vm_kernel "$series"
 skew=
 [ "$mode" != check ] || skew=skew
 vm_build_module "$out" $skew
+
+# The vmclock stage runs where the device can be had (the driver loaded
+# too, for its /dev/vmclock0), and checks its absence elsewhere.
+vmclock=()
+if { [ "$mode" = check ] || [ "$mode" = vmclock ]; } && vm_has_vmclock; then
+	vmclock=(-device vmclock)
+	vm_modules=ptp_vmclock
+fi
 
 vm_log "assembling the initramfs"
 ird=$out/initramfs
@@ -94,12 +104,13 @@ if [ "$mode" = bench ]; then
 		{ vm_log "build/bench/preload_vm_bench missing: make -C userspace/bench"; exit 1; }
 fi
 echo "$mode" >"$ird/mode"
+[ ${#vmclock[@]} = 0 ] || : >"$ird/vmclock"
 [ "$mode" != soak ] || echo "${FAULT_SOAK_SECONDS:-600}" >"$ird/soak_seconds"
 [ "$mode" != fuzz ] || echo "${FUZZ_IOCTLS:-1000000}" >"$ird/fuzz_ioctls"
 vm_pack "$ird" "$out/initramfs.gz"
 
 vm_log "booting $vm_abi (TCG)"
-if vm_boot "$out" "$timeout_s" "$accel" -device igb -device e1000e; then
+if vm_boot "$out" "$timeout_s" "$accel" -device igb -device e1000e "${vmclock[@]}"; then
 	vm_log "PASS"
 	exit 0
 fi

@@ -218,6 +218,8 @@ fault_stage
 
 notify_stage
 
+vmclock_stage
+
 # ---- Destructive, last: the PHC disappears under a live reader.
 check "load for removal" load phc="$igb"
 IONCLOCK_PCI=$igb_pci suite removal removal_test

@@ -207,7 +207,39 @@ notify_stage() {
 	check "load on the fake PHC for notify" load phc="$fake_ptp"
 	IONCLOCK_FAKE=/sys/module/fakephc/parameters suite notify notify_test
 	check "dmesg reports the replaced PHC as a disruption" \
-		sh -c 'dmesg | grep -q "disruption (PHC replaced)"'
+		sh -c 'dmesg | grep -q "disruption (phc_changed)"'
 	check "unload" unload
 	check "unload fakephc" rmmod fakephc
+}
+
+# The hypervisor's vmclock (run.sh adds QEMU's -device vmclock where the
+# kernel has the driver's ABI and writes /vmclock): found at load, followed
+# (vmclock_test plays the hypervisor through /dev/mem), and off when told.
+# Elsewhere the page must say there is none to follow.
+vmclock_stage() {
+	if [ ! -e /vmclock ]; then
+		check "load for vmclock" load phc="$igb"
+		check "ionclockctl status: no vmclock here (unsupported or absent)" \
+			sh -c 'ionclockctl status | grep -Ex "vmclock (unsupported|absent)"'
+		check "unload" unload
+		return
+	fi
+	check "load for vmclock" load phc="$igb"
+	check "dmesg: the module follows the vmclock device" \
+		sh -c 'dmesg | grep -E "vmclock: following (AMZNC10C|VMCLOCK)"'
+	check "ionclockctl status: vmclock followed" \
+		sh -c 'ionclockctl status | grep "^vmclock" >&2; ionclockctl status | grep -qx "vmclock followed"'
+	check "sysfs: vmclock followed" \
+		sh -c '[ "$(cat /sys/class/misc/ionclock0/vmclock)" = followed ]'
+	suite vmclock vmclock_test
+	check "dmesg reports the vmclock's disruption" \
+		sh -c 'dmesg | grep "disruption (" | grep -q vmclock'
+	check "unload" unload
+	check "load with vmclock=off" load phc="$igb" vmclock=off
+	check "ionclockctl status: vmclock off" \
+		sh -c 'ionclockctl status | grep -qx "vmclock off"'
+	check "unload" unload
+	check "load with vmclock=<a platform device that is not there> fails" \
+		load_fails phc="$igb" vmclock=nosuchdevice
+	check "no kernel warnings" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
 }
