@@ -56,7 +56,7 @@ done
 for f in phc_sim.c phc_sim.h engine_cases.c engine_cases.h; do
 	sync_file "$top/selftests/sim/$f" "$tree/lib/ionclock/$f"
 done
-for f in engine.c engine.h leap.c leap.h page_fill.c upstream.c upstream.h \
+for f in engine.c engine.h leap.c leap.h page_fill.c disruption.h upstream.c upstream.h \
 	 utc_source.c utc_source.h; do
 	sync_file "$top/kmod/$f" "$tree/lib/ionclock/$f"
 done

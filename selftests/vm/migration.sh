@@ -118,10 +118,26 @@ wait_exit() {
 	return 1
 }
 
+# The igb's SYSTIM now, through the monitor (xp reads its registers as
+# the guest would: SYSTIML, which latches SYSTIMH, then SYSTIMH), while the
+# VM is stopped and QEMU's virtual clock stands: into $out/systim.
+read_systim() {
+	local bar
+	bar=$(monitor "info pci" | tr -d '\r' |
+	      awk '/Ethernet controller: PCI device 8086:10c9/ { igb = 1 }
+		   igb && /BAR0: 32 bit memory at/ { print $6; exit }')
+	[ -n "$bar" ] || { echo "no igb BAR0 in info pci"; return 1; }
+	monitor "xp /2wx $(printf '0x%x' $((bar + 0xb600)))" | tr -d '\r' |
+		awk '/^[0-9a-f]+: 0x/ { print $2, $3; exit }' >"$out/systim"
+	echo "igb BAR0 $bar, SYSTIM (low, high): $(cat "$out/systim")"
+	[ -s "$out/systim" ]
+}
+
 # The saved VM: stop, migrate to the file, check it completed, quit.
 save_vm() {
 	local st i
 	monitor stop >/dev/null || return 1
+	read_systim || return 1
 	monitor "migrate file:$out/vm.state" >/dev/null || return 1
 	for i in $(seq 60); do
 		st=$(monitor "info migrate" | tr -d '\033')
@@ -136,10 +152,19 @@ save_vm() {
 }
 
 # The igb's timadj, the last field of its section, moved by $phc_step_ns.
+# The guest's igb driver runs the 82576's SYSTIM as a cycle counter of
+# 2^19 per ns (INCVALUE 16 << 19 per 16 ns; its cyclecounter shift 19),
+# so the step is PHC_STEP_NS << 19 in timadj.  Which 8 bytes are timadj
+# is checked against SYSTIM as read at the stop: SYSTIM - timadj is the
+# virtual clock's ns << 19, so a whole multiple of 2^19, and less than
+# the VM has run.
 move_phc() {
-	python3 - "$out/vm.state" "$phc_step_ns" <<'PY'
-import re, struct, sys, time
+	python3 - "$out/vm.state" "$phc_step_ns" "$(cat "$out/systim")" \
+		"$(($(date +%s) - boot_s))" <<'PY'
+import re, struct, sys
 path, step = sys.argv[1], int(sys.argv[2])
+lo, hi = (int(w, 16) for w in sys.argv[3].split())
+systim, ran_s = hi << 32 | lo, int(sys.argv[4])
 data = bytearray(open(path, 'rb').read())
 # A full section: 0x04, be32 section id, idstr's length, idstr
 # ("<pci address>/igb"), be32 instance, be32 version; its fields; then,
@@ -151,22 +176,25 @@ for m in re.finditer(rb'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/igb', data):
         continue
     sid = bytes(data[at - 5:at - 1])
     end = data.find(b'\x7e' + sid, m.end() + 8)
-    # The footer is followed by the next section's type, or EOF (0x1f).
-    while end > 0 and data[end + 5] not in (0x02, 0x03, 0x04, 0x1f):
+    while end > 0:
+        # timadj before the footer, consistent with SYSTIM at the stop.
+        timadj = struct.unpack('>q', data[end - 8:end])[0]
+        virt = (systim - timadj) % (1 << 64)
+        if virt > 0 and virt % (1 << 19) == 0 and \
+                (virt >> 19) < (ran_s + 60) * 10**9:
+            found.append((end - 8, timadj, virt >> 19))
+            break
         end = data.find(b'\x7e' + sid, end + 1)
-    if end > 0:
-        found.append(end - 8)
 if len(found) != 1:
-    sys.exit('igb sections found: %d' % len(found))
-off = found[0]
-timadj = struct.unpack('>q', data[off:off + 8])[0]
-# The guest's igb driver set its PHC to the guest's CLOCK_REALTIME, the
-# host's time at boot, minus QEMU's virtual clock then: within an hour.
-if abs(timadj - time.time_ns()) > 3600 * 10**9:
-    sys.exit('timadj %d at %d is not a time of today' % (timadj, off))
-struct.pack_into('>q', data, off, timadj + step)
+    sys.exit('igb sections with a timadj that fits SYSTIM %d: %d' %
+             (systim, len(found)))
+off, timadj, virt_ns = found[0]
+new = timadj + (step << 19)
+struct.pack_into('>q', data, off, new)
 open(path, 'wb').write(data)
-print('timadj at byte %d: %d -> %d (%+d ns)' % (off, timadj, timadj + step, step))
+print('timadj at byte %d: %d -> %d (the PHC %+d ns; SYSTIM %d at the stop, '
+      'the virtual clock at %.3f s)' % (off, timadj, new, step, systim,
+                                        virt_ns / 1e9))
 PY
 }
 
@@ -246,6 +274,7 @@ if [ "$flow" = file ]; then
 else
 	vm_log "booting $vm_abi (TCG, one host thread), pauses of $pause_s s"
 fi
+boot_s=$(date +%s)
 vm_boot "$out" "$timeout_s" tcg,thread=single -device igb -device e1000e \
 	"${vmclock[@]}" -pidfile "$out/qemu.pid" >"$tmp/boot.out" 2>&1 &
 vmpid=$!
