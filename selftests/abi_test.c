@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -43,8 +44,21 @@ TEST_F(dev, page_header)
 		    p->counter_id == IONCLOCK_COUNTER_MONOTONIC_RAW);
 	EXPECT_EQ(0, p->seq_count & 1);
 	EXPECT_TRUE(p->flags & IONCLOCK_FLAG_VALID);
+	/* Where the vmclock is not followed its fields stay 0. */
+	EXPECT_LT(p->vmclock_state, IONCLOCK_VMCLOCK_STATES);
+	if (p->vmclock_state != IONCLOCK_VMCLOCK_FOLLOWED)
+		EXPECT_EQ(0, p->vmclock_flags | p->vmclock_status |
+			  p->vmclock_disruption_marker);
+	TH_LOG("vmclock %u", p->vmclock_state);
 	munmap((void *)p, IONCLOCK_PAGE_SIZE);
 }
+
+/* The layout userspace was built against is the module's (page.c). */
+_Static_assert(offsetof(struct ionclock_page, vmclock_state) == 304,
+	       "vmclock_state moved");
+_Static_assert(offsetof(struct ionclock_page, vmclock_disruption_marker) == 312,
+	       "vmclock_disruption_marker moved");
+_Static_assert(sizeof(struct ionclock_page) == 344, "the page's size changed");
 
 TEST_F(dev, mmap_writable_refused)
 {
