@@ -39,7 +39,7 @@ MODULE_PARM_DESC(poll_ms, "PHC sampling period, ms (default 100)");
  */
 char *ionclock_vmclock_param = "auto";
 module_param_named(vmclock, ionclock_vmclock_param, charp, 0444);
-MODULE_PARM_DESC(vmclock, "The hypervisor's vmclock device to follow for disruptions: auto (the one the firmware describes, if any), off, or a platform device name (AMZNC10C:00)");
+MODULE_PARM_DESC(vmclock, "The hypervisor's vmclock device to follow for disruptions: auto (the one the firmware describes, if any), off, or a platform device by name (AMZNC10C:00) or /sys path");
 
 unsigned int ionclock_reads_per_sample = 8;
 module_param_named(reads_per_sample, ionclock_reads_per_sample, uint, 0444);

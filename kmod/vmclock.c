@@ -51,11 +51,16 @@ static struct {
 	((size) >= offsetof(struct vmclock_abi, field) +		\
 		   sizeof(((struct vmclock_abi *)0)->field))
 
-/* The firmware's vmclock device, with a reference, or NULL. */
+/*
+ * The firmware's vmclock device, with a reference, or NULL: "auto", a
+ * platform device's name, or its path under /sys (the last component).
+ */
 static struct device *find_device(const char *name)
 {
 	struct device *dev = NULL;
 
+	if (!strncmp(name, "/sys/", 5))
+		name = kbasename(name);
 	if (strcmp(name, "auto"))
 		return bus_find_device_by_name(&platform_bus_type, NULL, name);
 #ifdef CONFIG_ACPI
@@ -132,6 +137,12 @@ int ionclock_vmclock_init(const char *which)
 	if (!strcmp(which, "off")) {
 		pr_info("vmclock: off (vmclock=off)\n");
 		return 0;
+	}
+	/* Its driver does not link /dev/vmclockN to the device it serves. */
+	if (!strncmp(which, "/dev/", 5)) {
+		pr_err("vmclock=%s: name the platform device (AMZNC10C:00) or its /sys path instead\n",
+		       which);
+		return -EINVAL;
 	}
 	dev = find_device(which);
 	if (!dev) {

@@ -239,7 +239,14 @@ vmclock_stage() {
 	check "ionclockctl status: vmclock off" \
 		sh -c 'ionclockctl status | grep -qx "vmclock off"'
 	check "unload" unload
+	check "load with vmclock=<its platform device> follows it" \
+		load phc="$igb" vmclock=AMZNC10C:00
+	check "ionclockctl status: vmclock followed, named" \
+		sh -c 'ionclockctl status | grep -qx "vmclock followed"'
+	check "unload" unload
 	check "load with vmclock=<a platform device that is not there> fails" \
 		load_fails phc="$igb" vmclock=nosuchdevice
+	check "load with vmclock=/dev/vmclock0 fails, naming the way that works" \
+		sh -c '! insmod /modules/ionclock.ko phc='"$igb"' vmclock=/dev/vmclock0 && dmesg | tail -n 5 | grep -q "name the platform device"'
 	check "no kernel warnings" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
 }
