@@ -138,15 +138,16 @@ save_vm() {
 	local st i
 	monitor stop >/dev/null || return 1
 	read_systim || return 1
-	monitor "migrate file:$out/vm.state" >/dev/null || return 1
+	monitor "migrate -d file:$out/vm.state" >/dev/null || return 1
+	# "Migration status: completed", or QEMU 10.1's "Status: completed".
 	for i in $(seq 60); do
 		st=$(monitor "info migrate" | tr -d '\033')
-		echo "$st" | grep -aq 'Migration status: completed' && break
-		echo "$st" | grep -aq 'Migration status: failed' && break
+		echo "$st" | grep -aiEq 'status:[[:space:]]+(completed|failed)' &&
+			break
 		sleep 1
 	done
-	echo "$st" | grep -a 'Migration status'
-	echo "$st" | grep -aq 'Migration status: completed' || return 1
+	echo "$st" | grep -aiE 'status:'
+	echo "$st" | grep -aiEq 'status:[[:space:]]+completed' || return 1
 	monitor quit >/dev/null
 	wait_exit 30 "$qpid"
 }
