@@ -103,9 +103,12 @@ guest_line() {
 	console | grep "$1"
 }
 
-# Both QEMUs' consoles, the source's then the destination's.
+# Both QEMUs' consoles, the source's then the destination's (if any).
 console() {
-	cat "$out/console.log" "$out/console2.log" 2>/dev/null | tr -d '\r'
+	local f
+	for f in "$out/console.log" "$out/console2.log"; do
+		[ ! -f "$f" ] || tr -d '\r' <"$f"
+	done
 }
 
 # Wait up to $1 s for QEMU $2 to exit.
