@@ -48,10 +48,8 @@ static void frozen_new(struct frozen *f, uint32_t flags, int32_t offset_s,
 	f->p->next_leap_tai_s = leap_tai_s;
 	f->p->smear_window_s = window_s;
 	/* fd -1: a fallback to read() would fail with -EBADF. */
-	f->c.fd = -1;
-	f->c.counter_id = f->p->counter_id;
-	f->c.page = f->p;
-	f->c.max_bound_ns = 0;
+	f->c = (struct ionclock){ .fd = -1, .counter_id = f->p->counter_id,
+				  .page = f->p };
 }
 
 static void frozen_free(struct frozen *f)

@@ -412,7 +412,8 @@ struct ionclock_page {
  * A mapping whose @vmclock_disruption_marker (or @vmclock_generation)
  * differs from the one the vmclock page shows now was made before a
  * disruption the module has not handled yet (at most one poll period
- * ago): a reader that maps the vmclock too (/dev/vmclock0) can tell.
+ * ago): a reader that maps the vmclock too (/dev/vmclock0) can tell, and
+ * libionclock does: it gives such a mapping's reads no bound.
  */
 
 /*

@@ -150,7 +150,12 @@ int ionclock_now(struct ionclock *c, int64_t *tai_ns);
  *
  * Return: as ionclock_now(); and -ENODATA if the time is valid but no bound
  * is published (IONCLOCK_FLAG_BOUND_VALID clear): then *@tai_ns is stored
- * and *@earliest and *@latest are not.
+ * and *@earliest and *@latest are not.  Where the module follows the
+ * hypervisor's vmclock, the library maps /dev/vmclock0 too, and a mapping
+ * made before a disruption the vmclock has announced (a migration or a
+ * restore the module takes at its next sample) has no bound either: its
+ * reads fail the same way, and a handle with a maximum bound
+ * (ionclock_set_max_bound()) gets -IONCLOCK_EBOUND from every read.
  */
 int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 			 int64_t *earliest, int64_t *latest);

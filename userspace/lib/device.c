@@ -146,6 +146,74 @@ static int ionclock_sysfs_says(dev_t rdev)
 }
 
 /*
+ * Where the module follows the hypervisor's vmclock, map it too, so that
+ * reads can see a disruption it announced before the module has taken it
+ * (ionclock_snap_vet()).  Not being able to (no such device, no right to
+ * read it, not a vmclock page) only leaves that window open: the module
+ * still takes the disruption at its next sample.  Raw system calls, as
+ * for the device itself.
+ */
+static void ionclock_vmclock_map(struct ionclock *c)
+{
+	const volatile uint8_t *v;
+	void *map;
+	int fd;
+
+	c->vmclock = NULL;
+	if (c->page->vmclock_state != IONCLOCK_VMCLOCK_FOLLOWED)
+		return;
+	fd = syscall(SYS_openat, AT_FDCWD, IONCLOCK_VMCLOCK_DEV,
+		     O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return;
+	map = mmap(NULL, IONCLOCK_VMCLOCK_MAP_SIZE, PROT_READ, MAP_SHARED, fd,
+		   0);
+	syscall(SYS_close, fd);
+	if (map == MAP_FAILED)
+		return;
+	v = map;
+	if (*(const volatile uint32_t *)v != IONCLOCK_VMCLOCK_MAGIC) {
+		munmap(map, IONCLOCK_VMCLOCK_MAP_SIZE);
+		return;
+	}
+	c->vmclock = v;
+}
+
+/* Tries of a vmclock read that keeps meeting the hypervisor mid-update. */
+#define IONCLOCK_VMCLOCK_TRIES	1000
+
+/*
+ * Whether the vmclock's disruption marker is no longer @page_marker, the
+ * one the page's mapping was made under; a vmclock that never holds still
+ * counts as moved (the bound is then not vouched for).  Little-endian, as
+ * the ABI has it, and so is every CPU this library reads a TSC on.
+ */
+bool ionclock_vmclock_moved(const struct ionclock *c, uint64_t page_marker)
+{
+	const volatile uint32_t *seq = (const volatile uint32_t *)
+		(c->vmclock + IONCLOCK_VMCLOCK_OFF_SEQ);
+	const volatile uint64_t *marker = (const volatile uint64_t *)
+		(c->vmclock + IONCLOCK_VMCLOCK_OFF_MARKER);
+	unsigned int tries;
+	uint64_t m;
+	uint32_t s;
+
+	for (tries = 0; tries < IONCLOCK_VMCLOCK_TRIES; tries++) {
+		s = *seq;
+		if (s & 1) {
+			IONCLOCK_CPU_RELAX();
+			continue;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		m = *marker;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (*seq == s)
+			return m != page_marker;
+	}
+	return true;
+}
+
+/*
  * Opens and maps into a handle the caller provides: the LD_PRELOAD drop-in
  * keeps its handle in static storage, because its first call may come from
  * inside malloc().  Nothing here waits, allocates or takes a lock, and
@@ -201,6 +269,7 @@ int ionclock_init(struct ionclock *c, const char *path)
 		goto err_page;
 	c->counter_id = c->page->counter_id;
 	c->max_bound_ns = 0;
+	ionclock_vmclock_map(c);
 	if (c->counter_id == IONCLOCK_COUNTER_MONOTONIC_RAW) {
 		err = ionclock_timens_offset(&ionclock_timens_raw_offset_ns);
 		if (err)
@@ -209,6 +278,8 @@ int ionclock_init(struct ionclock *c, const char *path)
 	return 0;
 
 err_page:
+	if (c->vmclock)
+		munmap((void *)c->vmclock, IONCLOCK_VMCLOCK_MAP_SIZE);
 	munmap(map, IONCLOCK_PAGE_SIZE);
 err_map:
 	syscall(SYS_close, c->fd);
@@ -217,6 +288,8 @@ err_map:
 
 void ionclock_fini(struct ionclock *c)
 {
+	if (c->vmclock)
+		munmap((void *)c->vmclock, IONCLOCK_VMCLOCK_MAP_SIZE);
 	munmap((void *)c->page, IONCLOCK_PAGE_SIZE);
 	close(c->fd);
 }

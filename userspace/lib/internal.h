@@ -7,6 +7,7 @@
 #ifndef IONCLOCK_INTERNAL_H
 #define IONCLOCK_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -43,12 +44,28 @@
 #define IONCLOCK_SEQ_RELAX()	IONCLOCK_CPU_RELAX()
 #include <linux/ionclock_seq.h>
 
-/* @max_bound_ns: ionclock_set_max_bound()'s limit, 0 for none. */
+/*
+ * The hypervisor's vmclock page (Linux's <linux/vmclock-abi.h>, which a
+ * distribution's headers may not carry yet): where ptp_vmclock serves it,
+ * its magic, and where its sequence count and disruption marker are.
+ */
+#define IONCLOCK_VMCLOCK_DEV		"/dev/vmclock0"
+#define IONCLOCK_VMCLOCK_MAGIC		0x4b4c4356	/* "VCLK" */
+#define IONCLOCK_VMCLOCK_OFF_SEQ	12
+#define IONCLOCK_VMCLOCK_OFF_MARKER	16
+#define IONCLOCK_VMCLOCK_MAP_SIZE	4096
+
+/*
+ * @max_bound_ns: ionclock_set_max_bound()'s limit, 0 for none.
+ * @vmclock: the hypervisor's vmclock page, mapped read-only at open where
+ *	the module follows one (IONCLOCK_VMCLOCK_FOLLOWED), else NULL.
+ */
 struct ionclock {
 	int fd;
 	uint8_t counter_id;
 	const struct ionclock_page *page;
 	uint64_t max_bound_ns;
+	const volatile uint8_t *vmclock;
 };
 
 /**
@@ -89,6 +106,7 @@ struct ionclock_snap {
 	uint32_t generation;
 	uint64_t leap_expiry_tai_s;
 	struct ionclock_snap_leap leap;
+	uint64_t vmclock_marker;
 };
 
 /*
@@ -126,6 +144,23 @@ IONCLOCK_HIDDEN uint64_t ionclock_snap_time(const struct ionclock_snap *s);
 IONCLOCK_HIDDEN uint64_t ionclock_snap_bound(const struct ionclock_snap *s,
 					     uint64_t tai_ns);
 IONCLOCK_HIDDEN int ionclock_parse_max_bound(const char *s, uint64_t *ns);
+
+IONCLOCK_HIDDEN bool ionclock_vmclock_moved(const struct ionclock *c,
+					    uint64_t page_marker);
+
+/*
+ * A mapping published before a disruption the hypervisor has announced
+ * in its vmclock page, which the module takes only at its next sample (at
+ * most a poll period later): its bound is not known to hold, so @s is
+ * taken as having none.  Inline: without a vmclock it is one test of a
+ * field already in cache.
+ */
+static inline void ionclock_snap_vet(const struct ionclock *c,
+				     struct ionclock_snap *s)
+{
+	if (c->vmclock && ionclock_vmclock_moved(c, s->vmclock_marker))
+		s->flags &= ~IONCLOCK_FLAG_BOUND_VALID;
+}
 
 /*
  * Fail closed: -IONCLOCK_EBOUND when the handle has a maximum bound and the

@@ -72,6 +72,8 @@ int ionclock_page_snap_loop(const struct ionclock_page *p, uint8_t counter_id,
 		s->time_base_ns = p->time_base_ns;
 		s->time_mult = p->time_mult;
 		s->time_shift = p->time_shift;
+		if (what & (SNAP_BOUND | SNAP_STATUS))
+			s->vmclock_marker = p->vmclock_disruption_marker;
 		if (what & SNAP_BOUND) {
 			s->error_bound_ns = p->error_bound_ns;
 			s->error_growth_frac32 = p->error_growth_frac32;
@@ -241,6 +243,14 @@ int ionclock_fallback(struct ionclock *c, int64_t *tai_ns, int64_t *earliest,
 		return err;
 	if (!(r->flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
+	/* The kernel's reading is the page's mapping too (see snap_vet). */
+	if (c->vmclock) {
+		uint64_t marker =
+			IONCLOCK_READ_ONCE(c->page->vmclock_disruption_marker);
+
+		if (ionclock_vmclock_moved(c, marker))
+			r->flags &= ~IONCLOCK_FLAG_BOUND_VALID;
+	}
 	bound = r->latest_ns - r->tai_ns;
 	if (c->max_bound_ns && (!(r->flags & IONCLOCK_FLAG_BOUND_VALID) ||
 				bound > c->max_bound_ns))
@@ -266,6 +276,7 @@ int ionclock_now(struct ionclock *c, int64_t *tai_ns)
 		return ionclock_fallback(c, tai_ns, NULL, NULL, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
+	ionclock_snap_vet(c, &s);
 	t = ionclock_snap_time(&s);
 	err = ionclock_bound_check(c, &s, t);
 	if (err)
@@ -285,6 +296,7 @@ int ionclock_now_bounded(struct ionclock *c, int64_t *tai_ns,
 		return ionclock_fallback(c, tai_ns, earliest, latest, NULL);
 	if (!(s.flags & IONCLOCK_FLAG_VALID))
 		return -EAGAIN;
+	ionclock_snap_vet(c, &s);
 	t = ionclock_snap_time(&s);
 	err = ionclock_bound_check(c, &s, t);
 	if (err)

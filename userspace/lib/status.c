@@ -79,6 +79,7 @@ int ionclock_status(struct ionclock *c, struct ionclock_status *st)
 	st->bound_ns = -1;
 
 	if (!ionclock_page_snap_all(c->page, c->counter_id, &s)) {
+		ionclock_snap_vet(c, &s);
 		st->state = s.state;
 		st->flags = s.flags;
 		st->generation = s.generation;

@@ -116,6 +116,8 @@ int ionclock_read_utc(struct ionclock *c, int clock, int64_t *tai_ns,
 		     ionclock_page_snap_utc(c->page, c->counter_id, &s))) {
 		if (!(s.flags & IONCLOCK_FLAG_VALID))
 			return -EAGAIN;
+		if (closed)
+			ionclock_snap_vet(c, &s);
 		*tai_ns = (int64_t)ionclock_snap_time(&s);
 		err = ionclock_bound_check(c, &s, (uint64_t)*tai_ns);
 		if (err)
