@@ -584,6 +584,58 @@ static void test_max_bound(struct unit *u)
 	page_free(p);
 }
 
+/* ---- a disruption the hypervisor's vmclock announced before the module */
+
+static void test_vmclock_stale(struct unit *u)
+{
+	struct ionclock_page *p = page_new(IONCLOCK_COUNTER_MONOTONIC_RAW);
+	static uint8_t vmc[IONCLOCK_VMCLOCK_MAP_SIZE];
+	struct ionclock c = { .fd = -1, .counter_id = p->counter_id,
+			      .page = p, .vmclock = vmc };
+	uint32_t *seq = (uint32_t *)(vmc + IONCLOCK_VMCLOCK_OFF_SEQ);
+	uint64_t *marker = (uint64_t *)(vmc + IONCLOCK_VMCLOCK_OFF_MARKER);
+	int64_t t = -1, earliest = -1, latest = -1;
+	struct ionclock_engine e;
+	int err;
+
+	engine_new(&e);
+	feed(&e, raw_ns(), 0, 16, 500);
+	page_publish(p, &e);
+	p->vmclock_state = IONCLOCK_VMCLOCK_FOLLOWED;
+	p->vmclock_disruption_marker = 7;
+	*marker = 7;
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == 0 && earliest < t && t < latest,
+		    "the same marker: %d", err);
+
+	/* Restored elsewhere: the hypervisor moved on, the page not yet. */
+	*marker = 8;
+	earliest = latest = -1;
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == -ENODATA && t > 0 && earliest == -1,
+		    "a moved marker: %d", err);
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == 0, "the time itself still reads: %d", err);
+	ionclock_set_max_bound(&c, 1000000000);
+	err = ionclock_now(&c, &t);
+	UNIT_EXPECT(u, err == -IONCLOCK_EBOUND, "fail-closed: %d", err);
+	ionclock_set_max_bound(&c, 0);
+
+	/* The module took it: the page carries the new marker. */
+	p->vmclock_disruption_marker = 8;
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == 0, "followed: %d", err);
+
+	/* A vmclock forever mid-update vouches for nothing. */
+	*seq = 1;
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == -ENODATA, "never settles: %d", err);
+	*seq = 2;
+	err = ionclock_now_bounded(&c, &t, &earliest, &latest);
+	UNIT_EXPECT(u, err == 0, "settled: %d", err);
+	page_free(p);
+}
+
 const struct unit_case unit_read_cases[] = {
 	{ "read: the page gives the engine's time, without read()",
 	  test_engine_page },
@@ -602,5 +654,7 @@ const struct unit_case unit_read_cases[] = {
 #endif
 	{ "read: open refuses what is not an ionclock device", test_open },
 	{ "read: a maximum bound on the handle fails closed", test_max_bound },
+	{ "read: a mapping older than the vmclock's disruption has no bound",
+	  test_vmclock_stale },
 	{ NULL, NULL },
 };
