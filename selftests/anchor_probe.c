@@ -27,6 +27,8 @@
 
 /* Mappings one run may publish: the log's and the reader's table's size. */
 #define PROBE_MAX_UPDATES	(1u << 21)
+/* The longest pause between two updates, ns. */
+#define PROBE_MAX_PAUSE_NS	2000
 
 struct probe {
 	struct ionclock_page *w;
@@ -38,6 +40,7 @@ struct probe {
 	uint64_t reads;
 	uint64_t behind;		/* counter units */
 	uint64_t end_ns;		/* CLOCK_MONOTONIC */
+	uint64_t max_pause;		/* PROBE_MAX_PAUSE_NS, counter units */
 	volatile bool stop;
 	pthread_barrier_t go;
 };
@@ -93,13 +96,17 @@ static void *writer(void *arg)
 {
 	struct probe *p = arg;
 	struct ionclock_page *w = p->w;
-	uint32_t rnd = 2463534242u, spins, i;
-	uint64_t k, c0;
+	uint32_t rnd = 2463534242u;
+	uint64_t k, c0, pause;
 
 	pin(0);
 	pthread_barrier_wait(&p->go);
 	for (k = 1; k < PROBE_MAX_UPDATES; k++) {
-		if ((k & 1023) == 0 && mono_ns(CLOCK_MONOTONIC) >= p->end_ns)
+		/*
+		 * Often: where both vCPUs share one host thread (QEMU's
+		 * single-threaded TCG) an update may take a whole timeslice.
+		 */
+		if ((k & 15) == 0 && mono_ns(CLOCK_MONOTONIC) >= p->end_ns)
 			break;
 		/* As kmod/page.c: count odd, full barrier, then the base. */
 		ionclock_seq_write_begin(w);
@@ -109,13 +116,18 @@ static void *writer(void *arg)
 		w->time_base_ns = k;
 		w->error_bound_ns = k;
 		ionclock_seq_write_end(w);
-		/* A varying pause, so reads land at every phase of an update. */
+		/*
+		 * A varying pause of up to PROBE_MAX_PAUSE_NS, so reads land
+		 * at every phase of an update; timed on the counter, not made
+		 * of pause instructions, which TCG takes as a cue to run
+		 * another vCPU.
+		 */
 		rnd ^= rnd << 13;
 		rnd ^= rnd >> 17;
 		rnd ^= rnd << 5;
-		spins = rnd & 127;
-		for (i = 0; i < spins; i++)
-			IONCLOCK_CPU_RELAX();
+		pause = rnd % p->max_pause;
+		while (counter_read(p->counter_id) - c0 < pause)
+			;
 	}
 	p->updates = k;
 	p->stop = true;
@@ -163,6 +175,7 @@ int anchor_probe_run(unsigned int ms, uint8_t counter_id,
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return -ENODEV;
 	per_ns = counter_per_ns(counter_id);
+	p.max_pause = (uint64_t)(PROBE_MAX_PAUSE_NS * per_ns) + 1;
 	page = mmap(NULL, IONCLOCK_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p.start = calloc(PROBE_MAX_UPDATES, sizeof(uint64_t));
