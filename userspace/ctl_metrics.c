@@ -99,7 +99,9 @@ static double seconds(int64_t ns)
  * The hypervisor's vmclock as the module last read it: whether it is
  * followed, its clock_status, the maintenance it announces (0 none, 1
  * within about a day, 2 within about an hour) and its own error figures
- * where it fills them.
+ * where it fills them.  Every family is there on every host, so that the
+ * rules and the dashboard see one set of names: without a vmclock the
+ * announcement and the marker are 0 and the error is NaN (not known).
  */
 static void vmclock_metrics(FILE *f, const char *dev,
 			    const struct ionclock_page *pg)
@@ -114,8 +116,6 @@ static void vmclock_metrics(FILE *f, const char *dev,
 		 followed ? ionclock_vmclock_status_name(pg->vmclock_status) :
 		 "none");
 	sample(f, dev, "ionclock_vmclock_info", extra, "1");
-	if (!followed)
-		return;
 	family(f, "ionclock_vmclock_disruption_announced", "gauge",
 	       "A disruption (migration) the hypervisor announces: 0 none, 1 within about a day, 2 within about an hour.");
 	sample(f, dev, "ionclock_vmclock_disruption_announced", NULL, "%d",
@@ -125,12 +125,14 @@ static void vmclock_metrics(FILE *f, const char *dev,
 	       "The vmclock's disruption marker: changes on every migration or restore.");
 	sample(f, dev, "ionclock_vmclock_disruption_marker", NULL, "%" PRIu64,
 	       (uint64_t)pg->vmclock_disruption_marker);
-	if (pg->vmclock_flags & IONCLOCK_VMCLOCK_F_MAXERROR_VALID) {
-		family(f, "ionclock_vmclock_max_error_seconds", "gauge",
-		       "The hypervisor's own maximum error of its clock, as the vmclock says.");
+	family(f, "ionclock_vmclock_max_error_seconds", "gauge",
+	       "The hypervisor's own maximum error of its clock, as the vmclock says; NaN where it says none.");
+	if (followed && (pg->vmclock_flags & IONCLOCK_VMCLOCK_F_MAXERROR_VALID))
 		sample(f, dev, "ionclock_vmclock_max_error_seconds", NULL,
 		       "%.9f", seconds((int64_t)pg->vmclock_maxerror_ns));
-	}
+	else
+		sample(f, dev, "ionclock_vmclock_max_error_seconds", NULL,
+		       "NaN");
 }
 
 /* holdover_s from the device's sysfs directory; -1 if unreadable. */
